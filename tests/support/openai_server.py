@@ -162,7 +162,7 @@ class Reply:
         headers: dict[str, str] = {}
         if retry_after_s is not None:
             headers["Retry-After"] = str(max(1, math.ceil(retry_after_s)))
-            headers["retry-after-ms"] = str(max(0, math.ceil(retry_after_s * 1000)))
+            headers["retry-after-ms"] = str(max(0, math.ceil(round(retry_after_s * 1000, 6))))
         return cls.error(429, "Rate limit reached (simulated by the test server).",
                          headers=headers, delay_s=delay_s)
 
