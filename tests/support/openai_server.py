@@ -739,7 +739,11 @@ def main(argv: list[str] | None = None) -> int:
     server = OpenAICompatibleServer(responder, host=args.host, port=args.port,
                                     model_name=args.model_name, verbose=args.verbose)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Handle SIGINT explicitly too: a process started in the background by a
+    # non-interactive shell inherits SIGINT as ignored, so Ctrl-C/kill -INT
+    # would otherwise do nothing.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     server.start()
     print(server.base_url, flush=True)
     print(f"[mailbox] serving model_name={args.model_name!r}, mailbox {Path(args.mailbox).resolve()}; "
@@ -747,8 +751,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         server.stop()
     return 0
