@@ -417,9 +417,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class OpenAICompatibleServer:
     """Loopback OpenAI-compatible server; a context manager.
 
-    >>> with OpenAICompatibleServer(ScriptedResponder([Reply.content('{"a": 1}')]),
-    ...                             model_name="test-fixture") as srv:
-    ...     client = OpenAI(base_url=srv.base_url, api_key="test", max_retries=0)
+    Example (not a doctest)::
+
+        with OpenAICompatibleServer(ScriptedResponder([Reply.content('{"a": 1}')]),
+                                    model_name="test-fixture") as srv:
+            client = OpenAI(base_url=srv.base_url, api_key="test", max_retries=0)
 
     ``model_name`` is required and is what every answer reports as its model:
     name whoever (or whatever) really writes the answers.
