@@ -1,0 +1,163 @@
+"""briefer's command line: parse flags, load config, run the pipeline, map
+errors to exit codes. Heavy modules are imported inside commands so that
+`briefer --help` stays fast.
+
+Exit codes: 0 success · 1 unexpected error · 2 bad usage · 3 partial (some
+reports failed; the sitrep was still written) · 4 bad input (reports folder,
+date, config) · 5 model unavailable (every report failed) · 6 publishing failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+EXIT_PARTIAL = 3
+EXIT_INPUT = 4
+EXIT_MODEL = 5
+EXIT_PUBLISH = 6
+
+
+class Failure(click.ClickException):
+    """One clear line on stderr and a meaningful exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"briefer: error: {self.format_message()}", err=True)
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _parse_date(_ctx, _param, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="briefer")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Config file (default: ./briefer.toml, then ~/.config/briefer/config.toml).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """briefer turns a day's news reports into a daily situation report.
+
+    Every claim keeps who said it, through whom, and a verbatim quote; claims
+    are grouped into corroborated, contested and superseded, counting
+    independent origins rather than outlets.
+
+    With no OPENAI_API_KEY or OPENAI_BASE_URL set, briefer replays the recorded
+    model answers in cassettes/ (the sample day works offline).
+    """
+    ctx.obj = {"config_path": config_path}
+
+
+def _load(ctx: click.Context, flags: dict):
+    from .config import ConfigError, load_config
+
+    try:
+        return load_config(flags, explicit_file=ctx.obj.get("config_path"))
+    except ConfigError as exc:
+        raise Failure(str(exc), EXIT_INPUT) from exc
+
+
+@cli.command()
+@click.option("--date", "day", required=True, callback=_parse_date, help="The day to report on, YYYY-MM-DD.")
+@click.option("--reports", type=click.Path(path_type=Path, file_okay=False), help="Folder of reports [default: reports].")
+@click.option("--out", "out", default="-", show_default=True, help="Where to write the Markdown sitrep; '-' for stdout.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the merged day as JSON here.")
+@click.option("--model", help="Model name to request [default: gpt-4.1-mini].")
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Reports extracted at once [default: 4].")
+@click.option("--window-days", type=click.IntRange(0, 60), help="Days before DATE whose reports give context [default: 7].")
+@click.option("--refresh", is_flag=True, help="Ignore the cache and ask the model again.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--cassette", type=click.Path(path_type=Path, dir_okay=False), help="Cassette to replay when no key is set [default: cassettes/sample-day.yaml].")
+@click.option("--max-report-bytes", type=click.IntRange(1), help="Refuse report files larger than this [default: 1000000].")
+@click.pass_context
+def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cassette, max_report_bytes):
+    """Build the daily sitrep for --date from the reports folder."""
+    config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes})
+    from .atomic import write_atomically
+    from .render import render_json, render_markdown
+
+    run = _run_day(config, day, refresh=refresh, use_cache=not no_cache)
+    markdown = render_markdown(run.day, config.templates)
+    if out == "-":
+        click.echo(markdown, nl=False)
+    else:
+        write_atomically(Path(out), markdown)
+        _say(f"wrote {out}")
+    if json_out:
+        write_atomically(json_out, render_json(run.day))
+        _say(f"wrote {json_out}")
+    if run.partial:
+        _say(f"briefer: partial: {len(run.failed_reports)} report(s) failed: {', '.join(run.failed_reports)} (listed in the processing notes)")
+        ctx.exit(EXIT_PARTIAL)
+
+
+def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool):
+    from .cache import BriefCache, NoCache
+    from .cassettes import cassette
+    from .extract import Extractor
+    from .llm import LLMClient, ModelSettings
+    from .pipeline import DailyRequest, NoReportsForDay, run_daily
+    from .prompting import PromptSet
+
+    if not config.reports.is_dir():
+        raise Failure(f"reports folder not found: {config.reports}", EXIT_INPUT)
+    settings = ModelSettings(
+        model=config.model, api_key=config.api_key, base_url=config.base_url, timeout_s=config.timeout,
+        max_attempts=config.max_attempts, response_mode=config.response_mode,
+    )
+    if config.live:
+        _say(f"briefer: live mode: model {config.model} at {config.base_url or 'the OpenAI API'}")
+        context = nullcontext()
+    else:
+        if not config.cassette.is_file():
+            raise Failure(f"no API key or base URL set, and no cassette to replay at {config.cassette}: set OPENAI_API_KEY or OPENAI_BASE_URL", EXIT_MODEL)
+        _say(f"briefer: replay mode: no OPENAI_API_KEY or OPENAI_BASE_URL set, replaying recorded answers from {config.cassette}")
+        context = cassette(config.cassette)
+    try:
+        prompts = PromptSet(config.prompts)
+    except FileNotFoundError as exc:
+        raise Failure(str(exc), EXIT_INPUT) from exc
+    cache = BriefCache(config.cache_dir) if use_cache and config.cache_dir else NoCache()
+    request = DailyRequest(
+        date=day, reports_dir=config.reports, window_days=config.window_days, concurrency=config.concurrency,
+        refresh=refresh, max_report_bytes=config.max_report_bytes, mode="live" if config.live else f"replay of {config.cassette}",
+    )
+    with context:
+        extractor = Extractor(LLMClient(settings), prompts, cache)
+        try:
+            run = run_daily(request, extractor, _say)
+        except NoReportsForDay as exc:
+            code = EXIT_MODEL if "failed" in str(exc) and "(0 failed)" not in str(exc) else EXIT_INPUT
+            raise Failure(str(exc), code) from exc
+        except FileNotFoundError as exc:
+            raise Failure(str(exc), EXIT_INPUT) from exc
+    _say(
+        f"briefer: {len(run.day.sources)} reports, {len(run.day.claims)} claims, {len(run.day.groups)} groups; "
+        f"{run.day.usage.requests} model requests ({run.cached} briefs from cache)"
+    )
+    return run
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        _say("briefer: interrupted")
+        sys.exit(130)

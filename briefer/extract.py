@@ -1,0 +1,199 @@
+"""Extract: Report -> ReportBrief, through the prompt layer.
+
+The model drafts a brief; every quote is grounded in the report; a brief with
+invalid fields or ungrounded quotes is re-asked with the problems listed (on a
+copy of the messages). What still fails is rejected and recorded, never
+dropped silently and never rendered as fact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Protocol
+
+from .cache import cache_key
+from .ground import NormalisedText, QuoteNotFound, contains, locate
+from .llm import AttemptLog, InvalidAnswer, LLMClient, ModelCallError, schema_prompt
+from .models import ActorMention, BriefDraft, Claim, ClaimDraft, Figure, RejectedClaim, Report, ReportBrief
+from .places import gazetteer, origin_table
+from .prompting import PromptSet
+
+UNKNOWN_OUTLET = "unknown"
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> ReportBrief | None: ...
+    def put(self, key: str, brief: ReportBrief) -> None: ...
+
+
+class ExtractionFailed(ModelCallError):
+    def __init__(self, report_id: str, reason: str) -> None:
+        super().__init__(f"report {report_id}: {reason}")
+        self.report_id = report_id
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    max_reasks: int = 1
+
+
+class Extractor:
+    def __init__(self, client: LLMClient, prompts: PromptSet, cache: Cache, options: ExtractOptions = ExtractOptions()) -> None:
+        self.client = client
+        self.prompts = prompts
+        self.cache = cache
+        self.options = options
+        self._schema = json.dumps(BriefDraft.model_json_schema(), sort_keys=True)
+        self._prompt_fingerprint = prompts.fingerprint()
+
+    def key_for(self, report: Report) -> str:
+        s = self.client.settings
+        return cache_key(
+            s.model, s.response_mode, str(s.max_output_tokens), str(self.options.max_reasks),
+            self._prompt_fingerprint, self._schema, report.sha256, report.id,
+            report.published.isoformat() if report.published else "", report.outlet or "", report.title or "",
+        )
+
+    def messages_for(self, report: Report) -> list[dict[str, str]]:
+        system = self.prompts.render("extract.system.j2")
+        if self.client.settings.response_mode == "json_object":
+            system += "\n\nAnswer with one JSON object that validates against this JSON schema:\n" + schema_prompt(BriefDraft)
+        return [
+            {"role": "system", "content": system},
+            {"role": "user", "content": self.prompts.render("extract.user.j2", report=report)},
+        ]
+
+    def extract(self, report: Report, *, refresh: bool = False) -> tuple[ReportBrief, bool]:
+        """The report's brief, and whether it came from the cache."""
+        key = self.key_for(report)
+        if not refresh:
+            cached = self.cache.get(key)
+            if cached is not None:
+                return cached, True
+        brief = self._extract_live(report)
+        self.cache.put(key, brief)
+        return brief, False
+
+    def _extract_live(self, report: Report) -> ReportBrief:
+        messages = self.messages_for(report)
+        normalised = NormalisedText.of(report.text)
+        log = AttemptLog()
+        reasks = 0
+        model = ""
+        while True:
+            try:
+                completion = self.client.complete(messages, BriefDraft, log=log)
+            except InvalidAnswer as exc:
+                model = exc.model or model
+                if reasks >= self.options.max_reasks:
+                    raise ExtractionFailed(report.id, f"answer invalid against the schema after {reasks} re-ask(s): {exc}") from exc
+                reasks += 1
+                messages = [*messages, {"role": "user", "content": self.prompts.render("reask.user.j2", problems=exc.problems)}]
+                continue
+            except ModelCallError as exc:
+                raise ExtractionFailed(report.id, str(exc)) from exc
+            model = completion.model or model
+            draft = completion.parsed
+            problems = _grounding_problems(draft, normalised)
+            if problems and reasks < self.options.max_reasks:
+                reasks += 1
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": draft.model_dump_json()},
+                    {"role": "user", "content": self.prompts.render("reask.user.j2", problems=problems)},
+                ]
+                continue
+            return build_brief(report, draft, normalised, model=model, attempts=log.attempts, reasks=reasks, usage=log.usage)
+
+
+def _grounding_problems(draft: BriefDraft, normalised: NormalisedText) -> list[str]:
+    problems = []
+    for index, claim in enumerate(draft.claims):
+        try:
+            locate(claim.quote, normalised)
+        except QuoteNotFound as exc:
+            problems.append(f"claims[{index}].quote {claim.quote!r}: {exc}")
+    return problems
+
+
+def build_brief(report: Report, draft: BriefDraft, normalised: NormalisedText, *, model: str, attempts: int, reasks: int, usage) -> ReportBrief:
+    """Ground a draft and turn it into the pipeline's ReportBrief (pure)."""
+    outlet = report.outlet or draft.outlet or None
+    published, date_source, basis = _publication_date(report, draft)
+    claims: list[Claim] = []
+    rejected: list[RejectedClaim] = []
+    for index, draft_claim in enumerate(draft.claims):
+        try:
+            span = locate(draft_claim.quote, normalised)
+        except QuoteNotFound as exc:
+            rejected.append(
+                RejectedClaim(report_id=report.id, statement=draft_claim.statement, quote=draft_claim.quote, speaker=draft_claim.speaker, reason=str(exc))
+            )
+            continue
+        claims.append(_claim(report, draft_claim, index, len(draft.claims), span.start, span.end, outlet or UNKNOWN_OUTLET, published, normalised))
+    return ReportBrief(
+        report_id=report.id,
+        outlet=outlet,
+        dateline=draft.dateline,
+        published=published,
+        date_source=date_source,
+        date_basis=basis,
+        wire_credits=draft.wire_credits,
+        summary=draft.summary,
+        claims=claims,
+        rejected=rejected,
+        model=model,
+        attempts=attempts,
+        reasks=reasks,
+        usage=usage,
+    )
+
+
+def _publication_date(report: Report, draft: BriefDraft) -> tuple[dt.date | None, str, str]:
+    if report.published is not None:
+        return report.published, report.date_source, report.date_basis
+    if draft.published:
+        try:
+            estimate = dt.date.fromisoformat(draft.published)
+        except ValueError:
+            return None, "none", f"the model's date {draft.published!r} is not YYYY-MM-DD"
+        return estimate, "estimate", f"estimated by the model: {draft.published_basis}"
+    return None, "none", "no date stated and none could be estimated"
+
+
+def _claim(report: Report, draft: ClaimDraft, index: int, total: int, start: int, end: int, outlet: str, published, normalised: NormalisedText) -> Claim:
+    places = gazetteer().normalise(draft.locations)
+    origins = origin_table()
+    speaker = draft.speaker.strip() or "the report (unattributed)"
+    unattributed = speaker.lower().startswith("the report") or speaker == outlet
+    origin = f"{outlet} (report {report.id})" if unattributed and outlet == UNKNOWN_OUTLET else origins.origin_of(speaker)
+    return Claim(
+        id=f"{report.id}-{index}",
+        report_id=report.id,
+        statement=draft.statement.strip(),
+        quote=report.text[start:end],
+        start=start,
+        end=end,
+        speaker=speaker,
+        speaker_type=draft.speaker_type,
+        origin=origin,
+        via=[v.strip() for v in draft.via if v.strip()],
+        outlet=outlet,
+        modality=draft.modality,
+        event_type=draft.event_type,
+        locations=places,
+        area=places[0] if places else "Unspecified",
+        actors=[ActorMention(term=a.term.strip(), actor=a.actor.strip()) for a in draft.actors if contains(a.term, normalised)],
+        control=draft.control if draft.event_type == "territorial_control" else None,
+        figures=[Figure(**f.model_dump()) for f in draft.figures],
+        event_date=draft.event_date,
+        published=published,
+        disputes=f"{report.id}-{draft.disputes_claim}" if _valid_index(draft.disputes_claim, index, total) else None,
+    )
+
+
+def _valid_index(target: int | None, own: int, total: int) -> bool:
+    return target is not None and 0 <= target < total and target != own

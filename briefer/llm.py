@@ -1,0 +1,262 @@
+"""The OpenAI-compatible client: the I/O edge between briefer and a model.
+
+Tenacity owns retries (the SDK's own are off, so attempts never multiply):
+exponential backoff with jitter, Retry-After honoured, only transient
+failures retried, bounded by attempts and by total time.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .models import Usage
+
+if TYPE_CHECKING:
+    import openai
+
+T = TypeVar("T", bound=BaseModel)
+RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class ModelCallError(RuntimeError):
+    """A model call failed for good; the message is one line a user can act on."""
+
+
+class NoRecording(ModelCallError):
+    """Replay mode met a request that no cassette holds."""
+
+
+class Refused(ModelCallError):
+    pass
+
+
+class Truncated(ModelCallError):
+    pass
+
+
+class InvalidAnswer(ValueError):
+    """The answer did not validate against the schema."""
+
+    def __init__(self, problems: list[str], usage: Usage, model: str) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+        self.usage = usage
+        self.model = model
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    model: str
+    api_key: str | None = None
+    base_url: str | None = None
+    timeout_s: float = 120.0
+    max_attempts: int = 5
+    max_retry_seconds: float = 120.0
+    max_output_tokens: int = 8000
+    response_mode: str = "json_schema"  # or "json_object" for servers without structured outputs
+
+
+@dataclass
+class Completion(Generic[T]):
+    parsed: T
+    model: str
+    usage: Usage
+    attempts: int
+
+
+@dataclass
+class AttemptLog:
+    """What each transport attempt cost, including failed ones."""
+
+    usage: Usage = field(default_factory=Usage)
+    attempts: int = 0
+
+
+def _retry_after_seconds(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for header, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) / divisor)
+        except ValueError:
+            continue
+    return None
+
+
+def _is_transient(exc: BaseException) -> bool:
+    import openai
+
+    if isinstance(exc, NoRecording):
+        return False
+    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500
+    return False
+
+
+class _BackoffWithRetryAfter:
+    """Exponential backoff with full jitter, unless the server said how long."""
+
+    def __init__(self, initial: float = 0.5, maximum: float = 30.0) -> None:
+        self.initial = initial
+        self.maximum = maximum
+
+    def __call__(self, retry_state: Any) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        told = _retry_after_seconds(exc) if exc else None
+        if told is not None:
+            return min(told, self.maximum)
+        ceiling = min(self.maximum, self.initial * 2 ** (retry_state.attempt_number - 1))
+        return random.uniform(0, ceiling)
+
+
+def _fatal_message(exc: BaseException, settings: ModelSettings) -> str:
+    import openai
+
+    if isinstance(exc, openai.AuthenticationError):
+        return "the model server rejected the API key (401): check OPENAI_API_KEY"
+    if isinstance(exc, openai.PermissionDeniedError):
+        return "the API key may not use this model or endpoint (403)"
+    if isinstance(exc, openai.NotFoundError):
+        return f"model {settings.model!r} or endpoint not found (404): check --model and OPENAI_BASE_URL"
+    if isinstance(exc, openai.BadRequestError):
+        detail = str(getattr(exc, "message", exc)).splitlines()[0][:200]
+        return f"the server rejected the request (400), e.g. the response schema: {detail}"
+    if isinstance(exc, openai.APIStatusError):
+        return f"the model server answered HTTP {exc.status_code} after retries"
+    if isinstance(exc, openai.APITimeoutError):
+        return f"the model server timed out (after {settings.timeout_s:g} s per attempt) and retries ran out"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"cannot reach the model server at {settings.base_url or 'the default endpoint'}"
+    return f"model call failed: {type(exc).__name__}: {exc}"
+
+
+def _no_recording_cause(exc: BaseException) -> bool:
+    seen = exc
+    while seen is not None:
+        if type(seen).__name__ == "CannotOverwriteExistingCassetteException":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class LLMClient:
+    """Structured completions from an OpenAI-compatible server."""
+
+    def __init__(self, settings: ModelSettings, *, sleep: Any = None) -> None:
+        import openai
+
+        self.settings = settings
+        self._client = openai.OpenAI(
+            api_key=settings.api_key or "no-key-replay",
+            base_url=settings.base_url,
+            max_retries=0,
+            timeout=settings.timeout_s,
+        )
+        self._sleep = sleep
+
+    def complete(self, messages: list[dict[str, str]], response_model: type[T], *, max_tokens: int | None = None, log: AttemptLog | None = None) -> Completion[T]:
+        """One structured answer, retrying transient failures.
+
+        Raises InvalidAnswer (caller may re-ask), Refused, Truncated, NoRecording or ModelCallError.
+        """
+        import tenacity
+
+        log = log if log is not None else AttemptLog()
+        kwargs: dict[str, Any] = {}
+        if self._sleep is not None:
+            kwargs["sleep"] = self._sleep
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_is_transient),
+            wait=_BackoffWithRetryAfter(),
+            stop=tenacity.stop_after_attempt(self.settings.max_attempts) | tenacity.stop_after_delay(self.settings.max_retry_seconds),
+            reraise=True,
+            **kwargs,
+        )
+        try:
+            return retrying(self._attempt, messages, response_model, max_tokens or self.settings.max_output_tokens, log)
+        except (InvalidAnswer, ModelCallError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - mapped to one actionable line
+            if _no_recording_cause(exc):
+                raise NoRecording("no recorded answer matches this request (the prompt, schema or report changed since recording)") from exc
+            if _is_transient(exc) or type(exc).__module__.startswith("openai"):
+                raise ModelCallError(_fatal_message(exc, self.settings)) from exc
+            raise
+
+    def _attempt(self, messages: list[dict[str, str]], response_model: type[T], max_tokens: int, log: AttemptLog) -> Completion[T]:
+        import openai
+
+        log.attempts += 1
+        request: dict[str, Any] = {"model": self.settings.model, "messages": messages, "max_completion_tokens": max_tokens}
+        if self.settings.response_mode == "json_object":
+            raw = self._client.chat.completions.with_raw_response.create(response_format={"type": "json_object"}, **request)
+        else:
+            raw = self._client.chat.completions.with_raw_response.parse(response_format=response_model, **request)
+        usage, model = self._usage_of(raw)
+        log.usage = log.usage + usage
+        try:
+            completion = raw.parse()
+        except openai.LengthFinishReasonError as exc:
+            raise Truncated(f"the answer was cut off at the output limit ({max_tokens} tokens)") from exc
+        except ValidationError as exc:
+            raise InvalidAnswer(_validation_problems(exc), usage, model) from exc
+        except json.JSONDecodeError as exc:
+            raise InvalidAnswer([f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"], usage, model) from exc
+        choice = completion.choices[0]
+        if choice.finish_reason == "length":
+            raise Truncated(f"the answer was cut off at the output limit ({max_tokens} tokens)")
+        refusal = getattr(choice.message, "refusal", None)
+        if refusal:
+            raise Refused(f"the model refused: {refusal.strip()[:200]}")
+        parsed = getattr(choice.message, "parsed", None)
+        if parsed is None:
+            parsed = self._validate_text(choice.message.content or "", response_model, usage, model)
+        return Completion(parsed=parsed, model=model, usage=usage, attempts=log.attempts)
+
+    @staticmethod
+    def _validate_text(content: str, response_model: type[T], usage: Usage, model: str) -> T:
+        try:
+            return response_model.model_validate_json(content)
+        except ValidationError as exc:
+            raise InvalidAnswer(_validation_problems(exc), usage, model) from exc
+
+    @staticmethod
+    def _usage_of(raw: Any) -> tuple[Usage, str]:
+        try:
+            body = raw.http_response.json()
+        except ValueError:
+            return Usage(requests=1), ""
+        usage = body.get("usage") or {}
+        return (
+            Usage(
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+                requests=1,
+            ),
+            str(body.get("model") or ""),
+        )
+
+
+def _validation_problems(exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors()[:20]:
+        where = ".".join(str(p) for p in error["loc"]) or "(root)"
+        problems.append(f"{where}: {error['msg']}")
+    return problems or [str(exc).splitlines()[0]]
+
+
+def schema_prompt(response_model: type[BaseModel]) -> str:
+    """The schema as text, for servers without json_schema (json_object mode)."""
+    return json.dumps(response_model.model_json_schema(), ensure_ascii=False)

@@ -1,0 +1,165 @@
+"""The day's run: ingest -> extract (with grounding) -> merge -> Day.
+
+Rendering and publishing happen after, at the CLI edge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .extract import ExtractionFailed, Extractor
+from .ingest import DEFAULT_MAX_BYTES, ingest_folder, partition
+from .llm import NoRecording
+from .merge import merge
+from .models import Claim, Day, Notice, Report, ReportBrief, SourceRow, Usage
+from .takeaways import takeaways
+
+Progress = Callable[[str], None]
+
+
+class NoReportsForDay(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DailyRequest:
+    date: dt.date
+    reports_dir: Path
+    window_days: int = 7
+    concurrency: int = 4
+    refresh: bool = False
+    max_report_bytes: int = DEFAULT_MAX_BYTES
+    mode: str = "live"
+
+
+@dataclass
+class DayRun:
+    day: Day
+    failed_reports: list[str] = field(default_factory=list)
+    cached: int = 0
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.failed_reports)
+
+
+def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = lambda _: None, *, now: dt.datetime | None = None) -> DayRun:
+    ingested = ingest_folder(request.reports_dir, max_bytes=request.max_report_bytes)
+    notices = list(ingested.notices)
+    for notice in notices:
+        progress(f"warning: {notice.line()}")
+    primary, context, undated, outside = partition(ingested.reports, request.date, request.window_days)
+    for report in outside:
+        notices.append(Notice(stage="ingest", subject=report.id, message=f"not used: published {report.published}, outside the window", severity="info"))
+    wanted = sorted(primary + context + undated, key=lambda r: r.id)
+    if not primary and not undated:
+        raise NoReportsForDay(f"no reports dated {request.date} in {request.reports_dir} ({len(ingested.reports)} readable reports in all)")
+
+    briefs, failed, cached = _extract_all(wanted, extractor, request, progress, notices)
+    start = request.date - dt.timedelta(days=request.window_days)
+    roles: dict[str, str] = {}
+    for report in wanted:
+        brief = briefs.get(report.id)
+        if brief is None:
+            continue
+        published = brief.published
+        if published == request.date:
+            roles[report.id] = "primary"
+        elif published is not None and start <= published < request.date:
+            roles[report.id] = "context"
+        else:
+            when = f"estimated {published}" if published else "no date could be estimated"
+            notices.append(Notice(stage="extract", subject=report.id, message=f"not used: {when}, outside the window", severity="info"))
+    if "primary" not in roles.values():
+        raise NoReportsForDay(f"no report could be placed on {request.date} ({len(failed)} failed)")
+
+    used = [briefs[r.id] for r in wanted if r.id in roles]
+    claims = _numbered_claims(used)
+    result = merge(claims, request.date)
+    by_id = {c.id: c for c in claims}
+    primary_ids = {rid for rid, role in roles.items() if role == "primary"}
+    usage = sum((b.usage for b in briefs.values()), Usage())
+    models = sorted({b.model for b in briefs.values() if b.model})
+    day = Day(
+        date=request.date,
+        window_start=start,
+        generated_at=(now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
+        model=", ".join(models) or "none",
+        mode=request.mode + (f", {cached} of {len(briefs)} briefs from cache" if cached else ""),
+        sources=[_source_row(reports_by_id(wanted)[b.report_id], b, roles[b.report_id]) for b in used],
+        claims=claims,
+        rejected=[r for b in used for r in b.rejected],
+        groups=result.groups,
+        figures=result.figures,
+        framing=result.framing,
+        takeaways=takeaways(result.groups, by_id, primary_ids),
+        notes=notices,
+        usage=usage,
+    )
+    return DayRun(day=day, failed_reports=failed, cached=cached)
+
+
+def reports_by_id(reports: list[Report]) -> dict[str, Report]:
+    return {r.id: r for r in reports}
+
+
+def _extract_all(reports: list[Report], extractor: Extractor, request: DailyRequest, progress: Progress, notices: list[Notice]) -> tuple[dict[str, ReportBrief], list[str], int]:
+    briefs: dict[str, ReportBrief] = {}
+    failed: list[str] = []
+    cached = 0
+
+    def one(report: Report):
+        try:
+            return report, *extractor.extract(report, refresh=request.refresh), None
+        except ExtractionFailed as exc:
+            return report, None, False, exc
+
+    with ThreadPoolExecutor(max_workers=max(1, request.concurrency)) as pool:
+        for done, (report, brief, from_cache, error) in enumerate(pool.map(one, reports), start=1):
+            if error is not None:
+                reason = error.reason
+                if isinstance(error.__cause__, NoRecording):
+                    reason = f"{reason}; with no API key set, only recorded reports can be processed (set OPENAI_API_KEY or OPENAI_BASE_URL)"
+                failed.append(report.id)
+                notices.append(Notice(stage="extract", subject=f"report {report.id} ({report.path})", message=f"failed: {reason}", severity="error"))
+                progress(f"error: report {report.id} ({report.path}): {reason}")
+                continue
+            briefs[report.id] = brief
+            cached += bool(from_cache)
+            source = "cache" if from_cache else f"{brief.attempts} request{'s' if brief.attempts != 1 else ''}"
+            progress(f"[{done}/{len(reports)}] report {report.id}: {len(brief.claims)} claims, {len(brief.rejected)} rejected ({source})")
+    return briefs, failed, cached
+
+
+def _numbered_claims(briefs: list[ReportBrief]) -> list[Claim]:
+    """Day-wide ids C1..Cn in report order, with in-report links remapped."""
+    claims: list[Claim] = []
+    renamed: dict[str, str] = {}
+    for brief in briefs:
+        for claim in brief.claims:
+            renamed[claim.id] = f"C{len(renamed) + 1}"
+    for brief in briefs:
+        for claim in brief.claims:
+            claims.append(claim.model_copy(update={"id": renamed[claim.id], "disputes": renamed.get(claim.disputes or "")}))
+    return claims
+
+
+def _source_row(report: Report, brief: ReportBrief, role: str) -> SourceRow:
+    return SourceRow(
+        report_id=brief.report_id,
+        role=role,
+        outlet=brief.outlet or "unknown",
+        published=brief.published,
+        date_source=brief.date_source,
+        date_basis=brief.date_basis,
+        dateline=brief.dateline,
+        wire_credits=brief.wire_credits,
+        summary=brief.summary,
+        path=report.path,
+        claims=len(brief.claims),
+        rejected=len(brief.rejected),
+    )
