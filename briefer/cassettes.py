@@ -59,8 +59,7 @@ def cassette(path: Path, *, record: bool = False) -> Iterator[object]:
         filter_headers=SECRET_REQUEST_HEADERS,
         before_record_response=_strip_response,
         decode_compressed_response=True,
-        allow_playback_repeats=True,
     )
     recorder.register_matcher("llm_request", llm_request_matcher)
-    with recorder.use_cassette(str(path)) as tape:
+    with recorder.use_cassette(str(path), allow_playback_repeats=True) as tape:
         yield tape

@@ -144,8 +144,7 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool):
         try:
             run = run_daily(request, extractor, _say)
         except NoReportsForDay as exc:
-            code = EXIT_MODEL if "failed" in str(exc) and "(0 failed)" not in str(exc) else EXIT_INPUT
-            raise Failure(str(exc), code) from exc
+            raise Failure(str(exc), EXIT_MODEL if exc.failed else EXIT_INPUT) from exc
         except FileNotFoundError as exc:
             raise Failure(str(exc), EXIT_INPUT) from exc
     _say(

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from .cache import cache_key
 from .ground import NormalisedText, QuoteNotFound, contains, locate
-from .llm import AttemptLog, InvalidAnswer, LLMClient, ModelCallError, schema_prompt
+from .llm import AttemptLog, InvalidAnswer, LLMClient, ModelCallError, Truncated, schema_prompt
 from .models import ActorMention, BriefDraft, Claim, ClaimDraft, Figure, RejectedClaim, Report, ReportBrief
 from .places import gazetteer, origin_table
 from .prompting import PromptSet
@@ -38,6 +38,7 @@ class ExtractionFailed(ModelCallError):
 @dataclass(frozen=True)
 class ExtractOptions:
     max_reasks: int = 1
+    max_budget_factor: int = 4  # a cut-off answer is retried with 2x, then 4x the output budget
 
 
 class Extractor:
@@ -83,9 +84,15 @@ class Extractor:
         log = AttemptLog()
         reasks = 0
         model = ""
+        budget = self.client.settings.max_output_tokens
         while True:
             try:
-                completion = self.client.complete(messages, BriefDraft, log=log)
+                completion = self.client.complete(messages, BriefDraft, max_tokens=budget, log=log)
+            except Truncated as exc:
+                if budget * 2 > self.client.settings.max_output_tokens * self.options.max_budget_factor:
+                    raise ExtractionFailed(report.id, f"{exc}, even after raising the budget; split the report") from exc
+                budget *= 2
+                continue
             except InvalidAnswer as exc:
                 model = exc.model or model
                 if reasks >= self.options.max_reasks:
@@ -185,7 +192,7 @@ def _claim(report: Report, draft: ClaimDraft, index: int, total: int, start: int
         modality=draft.modality,
         event_type=draft.event_type,
         locations=places,
-        area=places[0] if places else "Unspecified",
+        area=next((p for p in places if gazetteer().known(p)), places[0] if places else "Unspecified"),
         actors=[ActorMention(term=a.term.strip(), actor=a.actor.strip()) for a in draft.actors if contains(a.term, normalised)],
         control=draft.control if draft.event_type == "territorial_control" else None,
         figures=[Figure(**f.model_dump()) for f in draft.figures],

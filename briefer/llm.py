@@ -39,6 +39,10 @@ class Truncated(ModelCallError):
     pass
 
 
+class MalformedResponse(RuntimeError):
+    """The HTTP body was not the JSON the API promises: a transport glitch, retried."""
+
+
 class InvalidAnswer(ValueError):
     """The answer did not validate against the schema."""
 
@@ -98,6 +102,8 @@ def _is_transient(exc: BaseException) -> bool:
 
     if isinstance(exc, NoRecording):
         return False
+    if isinstance(exc, MalformedResponse):
+        return True
     if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
         return True
     if isinstance(exc, openai.APIStatusError):
@@ -139,6 +145,8 @@ def _fatal_message(exc: BaseException, settings: ModelSettings) -> str:
         return f"the model server timed out (after {settings.timeout_s:g} s per attempt) and retries ran out"
     if isinstance(exc, openai.APIConnectionError):
         return f"cannot reach the model server at {settings.base_url or 'the default endpoint'}"
+    if isinstance(exc, MalformedResponse):
+        return "the model server kept answering with malformed JSON"
     return f"model call failed: {type(exc).__name__}: {exc}"
 
 
@@ -191,7 +199,7 @@ class LLMClient:
         except Exception as exc:  # noqa: BLE001 - mapped to one actionable line
             if _no_recording_cause(exc):
                 raise NoRecording("no recorded answer matches this request (the prompt, schema or report changed since recording)") from exc
-            if _is_transient(exc) or type(exc).__module__.startswith("openai"):
+            if _is_transient(exc) or type(exc).__module__.startswith("openai") or isinstance(exc, MalformedResponse):
                 raise ModelCallError(_fatal_message(exc, self.settings)) from exc
             raise
 
@@ -204,7 +212,12 @@ class LLMClient:
             raw = self._client.chat.completions.with_raw_response.create(response_format={"type": "json_object"}, **request)
         else:
             raw = self._client.chat.completions.with_raw_response.parse(response_format=response_model, **request)
-        usage, model = self._usage_of(raw)
+        try:
+            body = raw.http_response.json()
+        except ValueError as exc:
+            log.usage = log.usage + Usage(requests=1)
+            raise MalformedResponse("the server's answer was not valid JSON") from exc
+        usage, model = self._usage_of(body)
         log.usage = log.usage + usage
         try:
             completion = raw.parse()
@@ -233,10 +246,8 @@ class LLMClient:
             raise InvalidAnswer(_validation_problems(exc), usage, model) from exc
 
     @staticmethod
-    def _usage_of(raw: Any) -> tuple[Usage, str]:
-        try:
-            body = raw.http_response.json()
-        except ValueError:
+    def _usage_of(body: Any) -> tuple[Usage, str]:
+        if not isinstance(body, dict):
             return Usage(requests=1), ""
         usage = body.get("usage") or {}
         return (

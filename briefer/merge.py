@@ -59,7 +59,13 @@ class _Cluster:
 def merge(claims: list[Claim], day: dt.date) -> MergeResult:
     ordered = sorted(claims, key=_claim_order)
     clusters = _cluster(ordered)
-    groups = [_label(cluster, day, f"G{n}") for n, cluster in enumerate(clusters, start=1)]
+    groups: list[Group] = []
+    for cluster in clusters:
+        overtaken, live = _split_overtaken(cluster, day)
+        if overtaken is not None:
+            groups.append(_superseded(overtaken, f"G{len(groups) + 1}"))
+        if live.claims:
+            groups.append(_label(live, day, f"G{len(groups) + 1}"))
     by_claim = {m.claim_id: g for g in groups for m in g.members}
     return MergeResult(groups, figure_rows(ordered, by_claim), framing_rows(ordered))
 
@@ -72,24 +78,30 @@ def _claim_order(claim: Claim) -> tuple:
 # ---------------------------------------------------------------- grouping
 
 
+NATIONAL = "Syria (national)"
+
+
 def _areas_for_grouping(claim: Claim) -> list[str]:
-    # A control claim is about every place it names; others about the first.
+    # A control claim is about every place it names (the country as a whole
+    # only when it names nothing narrower); other claims about their area.
     if claim.event_type in _BLOCK_IS_MATTER and claim.locations:
-        return claim.locations
+        specific = [place for place in claim.locations if place != NATIONAL]
+        return specific or claim.locations
     return [claim.area]
 
 
+_COUNT_SYNONYMS = {
+    "militants": "fighters", "militant": "fighters", "terrorists": "fighters", "terrorist": "fighters", "insurgents": "fighters",
+    "rebels": "fighters", "gunmen": "fighters", "fighter": "fighters", "civilians": "civilian", "deaths": "killed",
+    "dead": "killed", "death": "killed", "eliminated": "killed", "casualties": "killed", "toll": "killed",
+    "displacement": "displaced", "soldier": "soldiers", "troops": "soldiers",
+}
+
+
 def counted_key(counted: str) -> str:
-    words = set(_WORD.findall(counted.lower()))
-    if words & {"displaced", "displacement", "fled", "refugees"}:
-        return "people displaced"
-    if words & {"civilian", "civilians", "children", "people"} and words & {"killed", "dead", "deaths", "death"}:
-        return "civilians killed"
-    if words & {"militants", "terrorists", "fighters", "insurgents", "rebels", "gunmen"}:
-        return "fighters killed" if words & {"killed", "dead", "deaths", "death", "toll", "eliminated"} else "fighters"
-    if words & {"soldiers", "troops", "personnel"}:
-        return "soldiers killed" if words & {"killed", "dead", "deaths"} else "soldiers"
-    return " ".join(sorted(words - _STOPWORDS)) or counted.lower()
+    """What a figure counts, with synonyms folded: 'militants killed' == 'terrorists eliminated'."""
+    words = {_COUNT_SYNONYMS.get(w, w) for w in _WORD.findall(counted.lower())} - _STOPWORDS
+    return " ".join(sorted(words)) or counted.lower()
 
 
 def _content_words(claim: Claim) -> frozenset[str]:
@@ -209,31 +221,18 @@ def _label(cluster: _Cluster, day: dt.date, group_id: str) -> Group:
             strong=strong, members=members, origins=origins, reasons=reasons + list(extra),
         )
 
-    # 1. Control: one side says it holds the place, the other says it took it.
+    # 1. Control: one side says it holds the place, the other that it took it.
     sides = {side: [c for c in claims if c.control == side] for side in ("government", "opposition")}
     if sides["government"] and sides["opposition"]:
-        overtaken = _overtaken_side(sides, day)
-        if overtaken is not None:
-            old_side, new_side = overtaken
-            cutoff = max(map(_date, sides[old_side]))
-            newer = [c for c in sides[new_side] if _date(c) > cutoff]
-            members = [
-                GroupMember(claim_id=c.id, relation="superseded" if c.control == old_side else "supersedes" if c in newer else "corroborates")
-                for c in claims
-            ]
-            why = (
-                f"reporting up to {cutoff} ({_ids(sides[old_side])}) says {old_side} forces hold {area}; "
-                f"later reporting ({_ids(newer)}, up to {max(map(_date, newer))}) says {new_side} forces do"
-            )
-            return group("superseded", members, extra=[why])
         members = [GroupMember(claim_id=c.id, relation="contradicts") for c in claims]
-        why = f"opposing control of {area} in reporting of the same date: government ({_ids(sides['government'])}) vs opposition ({_ids(sides['opposition'])})"
+        why = f"opposing control of {area}: government ({_ids(sides['government'])}) vs opposition ({_ids(sides['opposition'])})"
         return group("contested", members, "contradiction", extra=[why])
 
-    # 2. Denial: a claim and an explicit denial from another origin.
-    denials = [c for c in claims if c.modality == "denied"]
+    # 2. Denial: a claim, and an explicit denial from another party (or one the
+    # model linked to it). Control groups are judged by control, not wording.
+    denials = [c for c in claims if c.modality == "denied"] if event_type not in _BLOCK_IS_MATTER else []
     affirmed = [c for c in claims if c.modality != "denied"]
-    if denials and affirmed and {c.origin for c in denials} != {c.origin for c in affirmed}:
+    if denials and affirmed and _opposed(denials, affirmed):
         members = [GroupMember(claim_id=c.id, relation="denies" if c.modality == "denied" else "contradicts") for c in claims]
         why = f"{_ids(denials)} deny what {_ids(affirmed)} assert or report"
         return group("contested", members, "denial", extra=[why])
@@ -265,14 +264,52 @@ def _date(claim: Claim) -> dt.date:
     return claim.published or dt.date.min
 
 
-def _overtaken_side(sides: dict[str, list[Claim]], day: dt.date) -> tuple[str, str] | None:
-    """(old side, new side) when one side's latest reporting predates the other's."""
-    latest = {side: max(map(_date, claims)) for side, claims in sides.items()}
-    if latest["government"] < latest["opposition"] and latest["government"] < day:
-        return "government", "opposition"
-    if latest["opposition"] < latest["government"] and latest["opposition"] < day:
-        return "opposition", "government"
-    return None
+def _split_overtaken(cluster: _Cluster, day: dt.date) -> tuple[_Cluster | None, _Cluster]:
+    """Split off control claims that later reporting has overtaken.
+
+    When the newest reporting on a place all says one side holds it, earlier
+    claims that the other side holds it are overtaken, not disputed.
+    """
+    dated = [c for c in cluster.claims if c.control in ("government", "opposition")]
+    if cluster.key[0] not in _BLOCK_IS_MATTER or not dated:
+        return None, cluster
+    latest = max(map(_date, dated))
+    latest_sides = {c.control for c in dated if _date(c) == latest}
+    if len(latest_sides) != 1:
+        return None, cluster
+    (winner,) = latest_sides
+    old = [c for c in dated if c.control != winner and _date(c) < latest and _date(c) < day]
+    if not old:
+        return None, cluster
+    cutoff = max(map(_date, old))
+    newer = [c for c in dated if c.control == winner and _date(c) > cutoff]
+    area = cluster.key[1]
+    overtaken = _Cluster(cluster.key, old + newer, [
+        f"reporting up to {cutoff} ({_ids(old)}) says {old[0].control} forces hold {area}; "
+        f"later reporting ({_ids(newer)}, up to {latest}) says {winner} forces do"
+    ])
+    live = _Cluster(cluster.key, [c for c in cluster.claims if c not in old], list(cluster.reasons))
+    return overtaken, live
+
+
+def _superseded(cluster: _Cluster, group_id: str) -> Group:
+    event_type, area, _ = cluster.key
+    old = {c.id for c in cluster.claims if c.control != cluster.claims[-1].control}
+    return Group(
+        id=group_id, matter=f"{EVENT_LABELS[event_type]} · {area}", event_type=event_type, area=area, status="superseded",
+        members=[GroupMember(claim_id=c.id, relation="superseded" if c.id in old else "supersedes") for c in cluster.claims],
+        origins=sorted({c.origin for c in cluster.claims}), reasons=[f"all claims about control of {area}", *cluster.reasons],
+    )
+
+
+def _opposed(denials: list[Claim], affirmed: list[Claim]) -> bool:
+    """A denial disputes a claim from another party, or one it is linked to."""
+    if any(d.disputes in {a.id for a in affirmed} for d in denials):
+        return True
+    table = origin_table()
+    denying = {table.alignment_of(c.origin) for c in denials}
+    asserting = {table.alignment_of(c.origin) for c in affirmed}
+    return bool({c.origin for c in denials} - {c.origin for c in affirmed}) and denying != asserting
 
 
 def _ids(claims: list[Claim]) -> str:
@@ -341,16 +378,24 @@ def figure_rows(claims: list[Claim], group_of: dict[str, Group]) -> list[FigureR
 
 
 def framing_rows(claims: list[Claim]) -> list[FramingRow]:
+    """How each report names the conflict's parties, where the naming differs.
+
+    Only actors from the actor table, or named anywhere with a loaded term,
+    so the table shows framing rather than every spelling of a minister's name.
+    """
     table = origin_table()
+    known = {actor for actor, _ in table.actor_patterns}
     by_actor: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
     for claim in claims:
+        label = claim.outlet if claim.outlet != "unknown" else f"report {claim.report_id}"
         for mention in claim.actors:
-            label = claim.outlet if claim.outlet != "unknown" else f"report {claim.report_id}"
-            by_actor[table.actor_of(mention.actor)].setdefault((label, mention.term), claim.id)
+            seen = by_actor[table.actor_of(mention.actor)]
+            if not any(fold(term) == fold(mention.term) and lab == label for lab, term in seen):
+                seen[(label, mention.term)] = claim.id
     rows = []
     for actor, terms in sorted(by_actor.items()):
-        distinct_terms = {fold(term) for _, term in terms}
-        if len(distinct_terms) < 2:
-            continue  # nothing to compare
+        loaded = any(table.leaning_of(term) for _, term in terms)
+        if len({fold(term) for _, term in terms}) < 2 or not (actor in known or loaded):
+            continue
         rows.append(FramingRow(actor=actor, terms=[(label, term, cid) for (label, term), cid in sorted(terms.items())]))
     return rows

@@ -22,7 +22,11 @@ Progress = Callable[[str], None]
 
 
 class NoReportsForDay(ValueError):
-    pass
+    """Nothing to report on; ``failed`` says whether model failures are why."""
+
+    def __init__(self, message: str, *, failed: bool = False) -> None:
+        super().__init__(message)
+        self.failed = failed
 
 
 @dataclass(frozen=True)
@@ -75,21 +79,25 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
             when = f"estimated {published}" if published else "no date could be estimated"
             notices.append(Notice(stage="extract", subject=report.id, message=f"not used: {when}, outside the window", severity="info"))
     if "primary" not in roles.values():
-        raise NoReportsForDay(f"no report could be placed on {request.date} ({len(failed)} failed)")
+        if failed:
+            raise NoReportsForDay(f"no report could be placed on {request.date}: {len(failed)} of {len(wanted)} failed", failed=True)
+        raise NoReportsForDay(
+            f"no reports dated {request.date} in {request.reports_dir} ({len(undated)} undated report(s) were estimated to other dates)"
+        )
 
     used = [briefs[r.id] for r in wanted if r.id in roles]
     claims = _numbered_claims(used)
     result = merge(claims, request.date)
     by_id = {c.id: c for c in claims}
     primary_ids = {rid for rid, role in roles.items() if role == "primary"}
-    usage = sum((b.usage for b in briefs.values()), Usage())
+    usage = sum((b.usage for rid, b in briefs.items() if rid not in cached), Usage())  # this run's calls only
     models = sorted({b.model for b in briefs.values() if b.model})
     day = Day(
         date=request.date,
         window_start=start,
         generated_at=(now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         model=", ".join(models) or "none",
-        mode=request.mode + (f", {cached} of {len(briefs)} briefs from cache" if cached else ""),
+        mode=request.mode + (f", {len(cached)} of {len(briefs)} briefs from cache" if cached else ""),
         sources=[_source_row(reports_by_id(wanted)[b.report_id], b, roles[b.report_id]) for b in used],
         claims=claims,
         rejected=[r for b in used for r in b.rejected],
@@ -100,17 +108,17 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
         notes=notices,
         usage=usage,
     )
-    return DayRun(day=day, failed_reports=failed, cached=cached)
+    return DayRun(day=day, failed_reports=failed, cached=len(cached))
 
 
 def reports_by_id(reports: list[Report]) -> dict[str, Report]:
     return {r.id: r for r in reports}
 
 
-def _extract_all(reports: list[Report], extractor: Extractor, request: DailyRequest, progress: Progress, notices: list[Notice]) -> tuple[dict[str, ReportBrief], list[str], int]:
+def _extract_all(reports: list[Report], extractor: Extractor, request: DailyRequest, progress: Progress, notices: list[Notice]) -> tuple[dict[str, ReportBrief], list[str], set[str]]:
     briefs: dict[str, ReportBrief] = {}
     failed: list[str] = []
-    cached = 0
+    cached: set[str] = set()
 
     def one(report: Report):
         try:
@@ -129,7 +137,8 @@ def _extract_all(reports: list[Report], extractor: Extractor, request: DailyRequ
                 progress(f"error: report {report.id} ({report.path}): {reason}")
                 continue
             briefs[report.id] = brief
-            cached += bool(from_cache)
+            if from_cache:
+                cached.add(report.id)
             source = "cache" if from_cache else f"{brief.attempts} request{'s' if brief.attempts != 1 else ''}"
             progress(f"[{done}/{len(reports)}] report {report.id}: {len(brief.claims)} claims, {len(brief.rejected)} rejected ({source})")
     return briefs, failed, cached

@@ -37,6 +37,9 @@ class Gazetteer:
                 return self.alias_to_area[key[: -len(suffix)]]
         return place.strip()
 
+    def known(self, area: str) -> bool:
+        return fold(area) in self.alias_to_area
+
     def normalise(self, places: list[str]) -> list[str]:
         """Normalised area names, in first-mention order, without repeats."""
         seen: dict[str, None] = {}

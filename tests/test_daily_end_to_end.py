@@ -1,0 +1,157 @@
+"""The sample day, end to end, over the recorded cassette, offline."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from briefer.cli import cli
+from briefer.models import Day
+
+pytestmark = pytest.mark.usefixtures("no_network")
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def sample_day(sample_project):
+    result = run("daily", "--date", "2024-12-07", "--out", "day.md", "--json", "day.json")
+    assert result.exit_code == 0, result.output
+    day = Day.model_validate_json((sample_project / "day.json").read_text("utf-8"))
+    return sample_project, (sample_project / "day.md").read_text("utf-8"), day, result
+
+
+def test_replay_is_announced_on_stderr_and_output_goes_to_files(sample_day):
+    _, markdown, day, result = sample_day
+    assert "replay mode" in result.stderr
+    assert result.stdout == ""
+    assert markdown.startswith("# Daily situation report: 2024-12-07")
+    assert day.usage.requests == 5
+
+
+def test_daraa_is_contested_between_sohr_and_the_army(sample_day):
+    _, markdown, day, _ = sample_day
+    claims = {c.id: c for c in day.claims}
+    daraa = [g for g in day.groups if g.area == "Daraa" and g.event_type == "territorial_control" and g.status == "contested"]
+    assert len(daraa) == 1
+    group = daraa[0]
+    assert group.conflict == "contradiction"
+    origins = {claims[cid].origin for cid in group.claim_ids}
+    assert {"Syrian Observatory for Human Rights", "Syrian government armed forces"} <= origins
+    quotes = " ".join(claims[cid].quote for cid in group.claim_ids)
+    assert "80% of Deraa province" in quotes and "reposition" in quotes
+    section = markdown.split("## Contested claims", 1)[1].split("## Developments by area", 1)[0]
+    assert f"**Control · Daraa (contradiction)** · {group.id}" in section
+
+
+def test_hama_stands_firm_is_overtaken_by_later_reporting(sample_day):
+    _, markdown, day, _ = sample_day
+    claims = {c.id: c for c in day.claims}
+    hama = [g for g in day.groups if g.area == "Hama" and g.status == "superseded"]
+    assert len(hama) == 1
+    relations = {m.claim_id: m.relation for m in hama[0].members}
+    overtaken = [claims[cid] for cid, rel in relations.items() if rel == "superseded"]
+    later = [claims[cid] for cid, rel in relations.items() if rel == "supersedes"]
+    assert any(c.report_id == "003" for c in overtaken)
+    assert all(c.control == "government" for c in overtaken)
+    assert later and all(c.control == "opposition" and c.published.isoformat() == "2024-12-07" for c in later)
+    section = markdown.split("## Earlier reporting overtaken", 1)[1].split("## Sources", 1)[0]
+    assert f"**Control · Hama** · {hama[0].id}" in section
+    # an overtaken claim is not a live dispute
+    live_hama = [g for g in day.groups if g.area == "Hama" and g.event_type == "territorial_control" and g.status == "contested"]
+    assert not any(set(g.claim_ids) & {c.id for c in overtaken} for g in live_hama)
+
+
+def test_every_quote_is_verbatim_at_its_offsets_and_every_claim_is_attributed(sample_day):
+    project, markdown, day, _ = sample_day
+    texts = {s.report_id: Path(project, s.path).read_text("utf-8") for s in day.sources}
+    assert day.claims
+    for claim in day.claims:
+        assert texts[claim.report_id][claim.start : claim.end] == claim.quote
+        assert claim.outlet and claim.speaker and claim.origin
+    raw = json.loads((project / "day.json").read_text("utf-8"))
+    assert all(c["quote"] in texts[c["report_id"]] for c in raw["claims"])
+
+
+def test_every_quote_in_the_markdown_is_a_ledger_quote(sample_day):
+    _, markdown, day, _ = sample_day
+    ledger = markdown.split("## Claim ledger", 1)[1].split("## Processing notes", 1)[0]
+    rows = [line for line in ledger.splitlines() if re.match(r"\| C\d+ \|", line)]
+    assert len(rows) == len(day.claims)
+    cited = set(re.findall(r"\[(C\d+)\]", markdown)) | set(re.findall(r"\b(C\d+)\b", markdown))
+    assert cited <= {c.id for c in day.claims} | {g.id for g in day.groups}
+
+
+def test_takeaways_cite_existing_ids(sample_day):
+    _, _, day, _ = sample_day
+    known = {c.id for c in day.claims} | {g.id for g in day.groups}
+    assert 3 <= len(day.takeaways) <= 6
+    for takeaway in day.takeaways:
+        assert takeaway.refs and set(takeaway.refs) <= known
+
+
+def test_sources_keep_outlets_honest_and_dates_with_their_basis(sample_day):
+    _, markdown, day, _ = sample_day
+    rows = {s.report_id: s for s in day.sources}
+    assert rows["000"].date_source == "text"
+    assert rows["003"].date_source == "estimate" and rows["003"].role == "context"
+    assert rows["003"].date_basis.startswith("estimated by the model")
+    assert rows["004"].wire_credits == ["Xinhua"]
+
+
+def test_second_run_comes_from_the_cache(sample_project):
+    assert run("daily", "--date", "2024-12-07", "--out", "a.md").exit_code == 0
+    again = run("daily", "--date", "2024-12-07", "--out", "b.md")
+    assert again.exit_code == 0
+    assert "5 briefs from cache" in again.stderr and "0 model requests" in again.stderr
+
+
+def test_an_unrecorded_prompt_change_fails_loudly(sample_project):
+    prompts = sample_project / "my-prompts"
+    prompts.mkdir()
+    root = Path(__file__).resolve().parents[1] / "prompts"
+    for path in root.glob("*.j2"):
+        (prompts / path.name).write_text(path.read_text() + ("\nBe concise." if path.name == "extract.system.j2" else ""))
+    (sample_project / "briefer.toml").write_text(f'prompts = "{prompts}"\n')
+    result = run("daily", "--date", "2024-12-07", "--no-cache")
+    assert result.exit_code == 5
+    assert "report 000" in result.stderr and "no recorded answer matches" in result.stderr
+
+
+def test_a_report_without_a_recording_is_named_and_the_day_is_partial(sample_project):
+    (sample_project / "reports" / "005_new.txt").write_text("date 2024-12-07 A new report about Homs that was never recorded.")
+    result = run("daily", "--date", "2024-12-07", "--out", "day.md", "--no-cache")
+    assert result.exit_code == 3
+    assert "report 005" in result.stderr and "OPENAI_API_KEY" in result.stderr
+    notes = (sample_project / "day.md").read_text().split("## Processing notes", 1)[1]
+    assert "report 005" in notes and "failed" in notes
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--date", "2024-12-07", "--reports", "missing"], 4, "reports folder not found: missing"),
+        (["--date", "2024-13-01"], 2, "not a date"),
+        (["--date", "2023-01-01"], 4, "no reports dated 2023-01-01"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_a_documented_code(sample_project, args, code, message):
+    result = run("daily", *args)
+    assert result.exit_code == code
+    assert message in result.stderr
+
+
+def test_the_installed_command_writes_the_sitrep_to_stdout(sample_project):
+    proc = subprocess.run(
+        [sys.executable, "-m", "briefer", "daily", "--date", "2024-12-07", "--no-cache"],
+        capture_output=True, text=True, timeout=120, cwd=sample_project,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("# Daily situation report: 2024-12-07")
+    assert "replay mode" in proc.stderr and "# Daily" not in proc.stderr

@@ -1,0 +1,51 @@
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from briefer.ground import MIN_QUOTE_CHARS, NormalisedText, QuoteNotFound, contains, locate, normalise
+
+TEXT = "The army said “our forces  repositioned\nin Daraa” on Saturday.\n\nSOHR disagreed."
+
+
+def test_locate_returns_offsets_of_the_original_text():
+    span = locate('"our forces repositioned in Daraa"', NormalisedText.of(TEXT))
+    assert TEXT[span.start : span.end] == "“our forces  repositioned\nin Daraa”"
+
+
+def test_curly_and_straight_apostrophes_match():
+    text = "the army’s dispersed checkpoints were attacked"
+    span = locate("the army's dispersed checkpoints", NormalisedText.of(text))
+    assert text[span.start : span.end] == "the army’s dispersed checkpoints"
+
+
+def test_a_changed_word_is_not_evidence():
+    with pytest.raises(QuoteNotFound, match="not found"):
+        locate("our forces withdrew in Daraa", NormalisedText.of(TEXT))
+
+
+def test_a_tiny_quote_is_not_evidence():
+    with pytest.raises(QuoteNotFound, match="too short"):
+        locate("Daraa", NormalisedText.of(TEXT))
+
+
+def test_matching_is_case_sensitive():
+    with pytest.raises(QuoteNotFound):
+        locate("THE ARMY SAID", NormalisedText.of(TEXT))
+
+
+def test_contains_for_short_terms():
+    assert contains("SOHR", NormalisedText.of(TEXT))
+    assert not contains("", NormalisedText.of(TEXT))
+
+
+@settings(deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab c\n\t“”‘’'\"xyz."), min_size=20, max_size=200),
+    st.integers(min_value=0, max_value=199),
+    st.integers(min_value=MIN_QUOTE_CHARS, max_value=80),
+)
+def test_any_substring_is_found_and_maps_back(text, start, length):
+    piece = text[start : start + length]
+    assume(len(normalise(piece)) >= MIN_QUOTE_CHARS)
+    span = locate(piece, NormalisedText.of(text))
+    assert normalise(text[span.start : span.end]) == normalise(piece)

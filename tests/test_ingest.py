@@ -1,0 +1,136 @@
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from briefer.ingest import ingest_folder, partition
+from briefer.models import Report
+
+SEEDS = Path(__file__).resolve().parents[1] / "reports"
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_sample_corpus_dates_come_from_the_text():
+    result = ingest_folder(SEEDS)
+    dates = {r.id: (r.published, r.date_source) for r in result.reports}
+    assert dates["000"] == (dt.date(2024, 12, 7), "text")
+    assert dates["004"] == (dt.date(2024, 12, 5), "text")
+    assert dates["002"] == (None, "none")
+    assert result.notices == []
+
+
+def test_sample_text_is_kept_as_is():
+    result = ingest_folder(SEEDS)
+    for report in result.reports:
+        assert report.text == Path(report.path).read_text("utf-8")
+
+
+def test_markdown_front_matter_gives_feed_metadata(tmp_path):
+    write(tmp_path, "a.md", "---\noutlet: Example Times\npublished: 2024-12-06\ntitle: T\n---\nBody text here.\n")
+    (report,) = ingest_folder(tmp_path).reports
+    assert (report.outlet, report.published, report.date_source, report.title) == ("Example Times", dt.date(2024, 12, 6), "metadata", "T")
+    assert report.text == "Body text here.\n"
+
+
+def test_json_report(tmp_path):
+    write(tmp_path, "b.json", json.dumps({"text": "Body.", "source": "Wire", "date": "2024-12-07T10:00:00Z", "url": "https://x"}))
+    (report,) = ingest_folder(tmp_path).reports
+    assert (report.outlet, report.published, report.url) == ("Wire", dt.date(2024, 12, 7), "https://x")
+
+
+def test_html_article_text_is_extracted(tmp_path):
+    body = " ".join(["Fighting continued near Homs on Saturday, residents said."] * 6)
+    html = f"<html><head><title>Homs</title></head><body><nav>Home | World</nav><article><h1>Homs</h1><p>{body}</p></article><footer>(c) site</footer></body></html>"
+    write(tmp_path, "c.html", html)
+    (report,) = ingest_folder(tmp_path).reports
+    assert "Fighting continued near Homs" in report.text
+    assert "(c) site" not in report.text
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.txt", "", "file is empty"),
+        ("blank.txt", "  \n", "file is empty"),
+        ("bin.txt", b"\x00\x01\x02abc", "looks binary"),
+        ("bad.json", "{not json", "malformed JSON"),
+        ("list.json", "[1, 2]", "must be an object"),
+        ("notext.json", '{"title": "x"}', "no text field"),
+        ("front.md", "---\ntitle: [unclosed\n---\nbody", "malformed front matter YAML"),
+        ("open.md", "---\ntitle: x\nbody with no closing line", "no closing '---'"),
+        ("img.png", b"\x89PNG", "unsupported file type"),
+    ],
+)
+def test_bad_files_are_named_and_the_rest_still_ingested(tmp_path, name, content, message):
+    write(tmp_path, "good.txt", "date 2024-12-07 A good report.")
+    bad = write(tmp_path, name, content)
+    result = ingest_folder(tmp_path)
+    assert [r.id for r in result.reports] == ["good"]
+    (notice,) = result.notices
+    assert notice.subject == str(bad)
+    assert message in notice.message
+    assert "\n" not in notice.line()
+
+
+def test_invalid_utf8_is_replaced_with_a_warning(tmp_path):
+    write(tmp_path, "latin.txt", "date 2024-12-07 Caf\xe9 in Homs".encode("latin-1"))
+    result = ingest_folder(tmp_path)
+    (report,) = result.reports
+    assert "\ufffd" in report.text
+    assert "invalid UTF-8" in result.notices[0].message
+
+
+def test_oversized_file_is_refused_with_its_size(tmp_path):
+    write(tmp_path, "huge.txt", "x" * 2000)
+    result = ingest_folder(tmp_path, max_bytes=1000)
+    assert result.reports == []
+    assert "2,000 bytes, over the 1,000-byte limit" in result.notices[0].message
+
+
+def test_exact_duplicate_is_processed_once_and_listed(tmp_path):
+    write(tmp_path, "001_a.txt", "date 2024-12-07 Same text.")
+    write(tmp_path, "002_b.txt", "date 2024-12-07 Same text.")
+    result = ingest_folder(tmp_path)
+    assert [r.id for r in result.reports] == ["001"]
+    assert "exact duplicate of report 001" in result.notices[0].message
+
+
+def test_unparsable_metadata_date_falls_back_with_a_warning(tmp_path):
+    write(tmp_path, "d.md", "---\npublished: last tuesday\n---\nBody.")
+    result = ingest_folder(tmp_path)
+    assert result.reports[0].published is None
+    assert "unparsable date" in result.notices[0].message
+
+
+def test_missing_folder_raises():
+    with pytest.raises(FileNotFoundError, match="reports folder not found"):
+        ingest_folder(Path("/nonexistent/briefer"))
+
+
+def test_ids_fall_back_to_stems_when_prefixes_collide(tmp_path):
+    write(tmp_path, "x_1.txt", "one")
+    write(tmp_path, "x_2.txt", "two")
+    assert sorted(r.id for r in ingest_folder(tmp_path).reports) == ["x_1", "x_2"]
+
+
+def _report(rid: str, published: dt.date | None) -> Report:
+    return Report(id=rid, path=rid, text="t", sha256=rid, published=published)
+
+
+def test_partition_by_day_and_window():
+    day = dt.date(2024, 12, 7)
+    reports = [_report("a", day), _report("b", dt.date(2024, 12, 5)), _report("c", None), _report("d", dt.date(2024, 11, 1)), _report("e", dt.date(2024, 12, 8))]
+    primary, context, undated, outside = partition(reports, day, 7)
+    assert [r.id for r in primary] == ["a"]
+    assert [r.id for r in context] == ["b"]
+    assert [r.id for r in undated] == ["c"]
+    assert [r.id for r in outside] == ["d", "e"]

@@ -1,0 +1,146 @@
+"""The prompt layer against a real local server that misbehaves on purpose.
+
+Each case asserts the number of attempts the server saw, a time bound, and
+the outcome. Waits are short: Retry-After of at most 0.3 s, timeouts of 0.5 s.
+"""
+
+import datetime as dt
+import json
+import time
+
+import pytest
+
+from briefer.cache import NoCache
+from briefer.extract import ExtractionFailed, Extractor
+from briefer.llm import LLMClient, ModelCallError, ModelSettings
+from briefer.models import BriefDraft, Report
+from briefer.prompting import PromptSet
+from tests.support.openai_server import OpenAICompatibleServer, Reply, ScriptedResponder
+
+pytestmark = pytest.mark.integration
+
+TEXT = "date 2024-12-07 Local factions took control of 80% of Deraa province, activists said on Saturday."
+REPORT = Report(id="r1", path="r1.txt", text=TEXT, sha256="s", published=dt.date(2024, 12, 7), date_source="text", date_basis="stated")
+
+
+def brief_json(quote: str = "Local factions took control of 80% of Deraa province") -> str:
+    return json.dumps({
+        "outlet": None, "dateline": None, "published": "2024-12-07", "published_is_estimate": False, "published_basis": "stated",
+        "wire_credits": [], "summary": "Opposition factions were reported to control most of Daraa.",
+        "claims": [{
+            "statement": "Activists said local factions took control of 80% of Daraa province.", "quote": quote,
+            "speaker": "activists", "speaker_type": "anonymous", "via": [], "modality": "reported", "event_type": "territorial_control",
+            "locations": ["Deraa province"], "actors": [{"term": "Local factions", "actor": "opposition forces"}], "control": "opposition",
+            "figures": [{"value": 80, "value_text": "80%", "unit": "percent", "counted": "share of province controlled", "qualifier": None, "as_of": "Saturday"}],
+            "event_date": "2024-12-07", "disputes_claim": None,
+        }],
+    })
+
+
+def extract_with(replies, *, timeout=5.0, max_attempts=4, max_retry_seconds=10.0):
+    server = OpenAICompatibleServer(ScriptedResponder(replies), model_name="scripted-test-server")
+    with server:
+        settings = ModelSettings(model="test", api_key="k", base_url=server.base_url, timeout_s=timeout, max_attempts=max_attempts,
+                                 max_retry_seconds=max_retry_seconds, max_output_tokens=1000)
+        extractor = Extractor(LLMClient(settings), PromptSet(), NoCache())
+        started = time.monotonic()
+        try:
+            brief, _ = extractor.extract(REPORT)
+            outcome = brief
+        except ExtractionFailed as exc:
+            outcome = exc
+        elapsed = time.monotonic() - started
+    return outcome, server.request_count, elapsed, server.requests
+
+
+def test_429_honours_retry_after_then_succeeds():
+    outcome, attempts, elapsed, _ = extract_with([Reply.rate_limited(0.3), Reply.content(brief_json())])
+    assert attempts == 2 and len(outcome.claims) == 1
+    assert 0.25 <= elapsed < 3
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_are_retried(status):
+    outcome, attempts, elapsed, _ = extract_with([Reply.error(status), Reply.error(status), Reply.content(brief_json())])
+    assert attempts == 3 and outcome.attempts == 3 and len(outcome.claims) == 1
+    assert elapsed < 5
+
+
+def test_a_timeout_is_retried_within_the_time_bound():
+    outcome, attempts, elapsed, _ = extract_with([Reply.content(brief_json(), delay_s=2.0), Reply.content(brief_json())], timeout=0.5)
+    assert attempts == 2 and len(outcome.claims) == 1
+    assert 0.5 <= elapsed < 2.5
+
+
+def test_a_reset_connection_is_retried():
+    outcome, attempts, _, _ = extract_with([Reply.reset(), Reply.content(brief_json())])
+    assert attempts == 2 and len(outcome.claims) == 1
+
+
+def test_a_malformed_body_is_retried_as_a_transport_glitch():
+    outcome, attempts, _, requests = extract_with([Reply.malformed(), Reply.content(brief_json())])
+    assert attempts == 2 and len(outcome.claims) == 1
+    assert requests[0] == requests[1]  # the same request again, not a re-ask
+
+
+def test_json_that_violates_the_schema_is_reasked_with_the_errors():
+    bad = json.loads(brief_json())
+    bad["claims"][0]["modality"] = "rumoured"
+    outcome, attempts, _, requests = extract_with([Reply.content(json.dumps(bad)), Reply.content(brief_json())])
+    assert attempts == 2 and outcome.reasks == 1 and len(outcome.claims) == 1
+    assert "modality" in requests[1]["messages"][-1]["content"]
+    assert len(requests[0]["messages"]) == 2  # the first request was not mutated
+
+
+def test_an_ungrounded_quote_is_reasked_then_rejected_and_listed():
+    invented = brief_json("Local factions seized all of Deraa")
+    outcome, attempts, _, requests = extract_with([Reply.content(invented), Reply.content(invented)])
+    assert attempts == 2 and outcome.claims == []
+    (rejected,) = outcome.rejected
+    assert "not found verbatim" in rejected.reason
+    assert requests[1]["messages"][-2]["role"] == "assistant"
+
+
+def test_a_refusal_is_reported_as_such_without_retrying():
+    outcome, attempts, _, _ = extract_with([Reply.refusal("I can't help with that.")])
+    assert isinstance(outcome, ExtractionFailed) and attempts == 1
+    assert "the model refused: I can't help with that." in str(outcome)
+
+
+def test_truncation_retries_with_a_larger_budget():
+    outcome, attempts, _, requests = extract_with([Reply.content('{"outlet": nu', finish_reason="length"), Reply.content(brief_json())])
+    assert attempts == 2 and len(outcome.claims) == 1
+    assert [r["max_completion_tokens"] for r in requests] == [1000, 2000]
+
+
+def test_truncation_that_persists_fails_with_advice():
+    cut = Reply.content('{"outlet": nu', finish_reason="length")
+    outcome, attempts, _, _ = extract_with([cut, cut, cut])
+    assert isinstance(outcome, ExtractionFailed) and attempts == 3
+    assert "split the report" in str(outcome)
+
+
+@pytest.mark.parametrize("status, message", [(400, "rejected the request (400)"), (401, "rejected the API key (401)"), (404, "not found (404)")])
+def test_client_errors_fail_fast_with_an_actionable_message(status, message):
+    outcome, attempts, _, _ = extract_with([Reply.error(status)])
+    assert attempts == 1 and isinstance(outcome, ExtractionFailed)
+    assert message in str(outcome)
+
+
+def test_retries_are_bounded_by_attempts():
+    outcome, attempts, elapsed, _ = extract_with([Reply.error(503)] * 10, max_attempts=3)
+    assert attempts == 3 and isinstance(outcome, ExtractionFailed)
+    assert "HTTP 503" in str(outcome) and elapsed < 5
+
+
+def test_retries_are_bounded_by_total_time():
+    outcome, attempts, elapsed, _ = extract_with([Reply.rate_limited(0.3)] * 20, max_attempts=50, max_retry_seconds=1.0)
+    assert isinstance(outcome, ExtractionFailed)
+    assert 2 <= attempts <= 6 and elapsed < 2.5
+
+
+def test_the_sdk_does_not_retry_on_its_own():
+    client = LLMClient(ModelSettings(model="m", api_key="k", base_url="http://127.0.0.1:9/v1"))
+    assert client._client.max_retries == 0
+    with pytest.raises(ModelCallError, match="cannot reach the model server"):
+        LLMClient(ModelSettings(model="m", api_key="k", base_url="http://127.0.0.1:9/v1", max_attempts=1)).complete([{"role": "user", "content": "x"}], BriefDraft)
