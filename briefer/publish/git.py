@@ -10,6 +10,7 @@ import hashlib
 import os
 import posixpath
 import re
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -50,7 +51,6 @@ class GitWikiPublisher:
         self._env = dict(os.environ)
         # Never block on a password prompt: fail instead, and say so.
         self._env["GIT_TERMINAL_PROMPT"] = "0"
-        self._env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
         self._env["LC_ALL"] = "C"  # stable messages to classify errors
 
     # -- public API ---------------------------------------------------------
@@ -202,14 +202,22 @@ class GitWikiPublisher:
 
     def _run(self, argv: list[str], cwd: Path | None, what: str) -> subprocess.CompletedProcess[str]:
         try:
-            return subprocess.run(
-                argv, cwd=cwd, env=self._env, capture_output=True, text=True,
-                timeout=self.timeout, stdin=subprocess.DEVNULL,
+            # A session of its own: no controlling terminal, so ssh and
+            # credential helpers cannot stop to ask for a password; and on a
+            # timeout the whole group (git, ssh, git-remote-https) is killed.
+            proc = subprocess.Popen(
+                argv, cwd=cwd, env=self._env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL, text=True, start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
-            raise PublishError(f"{self.target}: git {what} timed out after {self.timeout:g}s") from None
         except FileNotFoundError:
             raise PublishError(f"{self.target}: git is not installed") from None
+        try:
+            out, err = proc.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise PublishError(f"{self.target}: git {what} timed out after {self.timeout:g}s") from None
+        return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
     def _remote_error(self, what: str, stderr: str) -> PublishError:
         if m := _UNREACHABLE.search(stderr):

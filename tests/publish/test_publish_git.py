@@ -1,7 +1,9 @@
 """GitWikiPublisher against real git and local bare repositories."""
 from __future__ import annotations
 
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -269,3 +271,16 @@ def test_path_outside_repository_is_refused(remote: Path) -> None:
 def test_unknown_targets(target: str) -> None:
     with pytest.raises(PublishError, match="unknown target"):
         publisher_for(target)
+
+
+def test_hanging_remote_times_out() -> None:
+    # A server that accepts connections and never answers.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/wiki.git"
+        started = time.monotonic()
+        with pytest.raises(PublishError) as err:
+            publisher_for(f"git:{url}", {"timeout": "1"}).publish(page())
+        assert str(err.value) == f"git:{url}: git clone timed out after 1s"
+        assert time.monotonic() - started < 10

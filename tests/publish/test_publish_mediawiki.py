@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+import socket
 from typing import Any
 
 import httpx2
@@ -257,3 +258,24 @@ def test_edit_conflict_is_reapplied(wiki: Wiki, names: dict[str, str], monkeypat
     history = api(wiki, action="query", prop="revisions", titles=names["index_title"], rvprop="user", rvlimit="max")
     users = [r["user"] for r in history["query"]["pages"][0]["revisions"]]
     assert users == ["Admin", "Other", "Admin"]
+
+
+def test_dry_run_without_credentials_reads_anonymously(wiki: Wiki, names: dict[str, str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    publisher_for(f"mediawiki:{wiki.api}", names).publish(sample("2024-12-07"))
+    monkeypatch.delenv("BRIEFER_WIKI_USER")
+    monkeypatch.delenv("BRIEFER_WIKI_PASSWORD")
+    preview = publisher_for(f"mediawiki:{wiki.api}", names).publish(sample("2024-12-08"), dry_run=True)
+    assert preview.detail.endswith(f"would update {names['index_title']!r} (+1 -0 lines)")
+
+
+def test_silent_server_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIEFER_WIKI_USER", "Admin@briefer")
+    monkeypatch.setenv("BRIEFER_WIKI_PASSWORD", "x" * 32)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/api.php"
+        with pytest.raises(PublishError) as err:
+            publisher_for(f"mediawiki:{url}", {"timeout": "1"}).publish(sample("2024-12-07"))
+    assert str(err.value) == f"mediawiki:{url}: no answer within 1s"
