@@ -58,6 +58,17 @@ def check_day(target: str, day: str) -> str:
     return day
 
 
+def seconds(target: str, value: str) -> float:
+    """A timeout setting; a bad one is a PublishError, not a ValueError."""
+    try:
+        result = float(value)
+    except ValueError:
+        result = -1.0
+    if not result > 0:
+        raise PublishError(f"{target}: timeout {value!r} is not a positive number of seconds")
+    return result
+
+
 def publisher_for(target: str, settings: Mapping[str, str] | None = None) -> Publisher:
     """Returns the publisher for ``git:...`` or ``mediawiki:...``."""
     settings = dict(settings or {})

@@ -3,6 +3,14 @@ Wiki.js git storage): one Markdown file per day plus an index page.
 
 Credentials come only from git's own config and credential helpers; a URL
 carrying a password is refused so it never lands in a clone's .git/config.
+
+Settings (all optional):
+  workdir        cache dir for a reusable clone (default: a fresh temp clone per publish)
+  page_path      the day's file, "{day}" is replaced (default "sitreps/{day}.md")
+  index_path     the index file (default "Sitreps.md")
+  index_heading  heading of a new index file (default "Sitreps")
+  branch         branch to publish to (default: the remote's default branch)
+  timeout        seconds for each git command (default 120)
 """
 from __future__ import annotations
 
@@ -17,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
-from briefer.publish import Page, PublishError, PublishResult, check_day, scrub
+from briefer.publish import Page, PublishError, PublishResult, check_day, scrub, seconds
 
 DEFAULT_PAGE_PATH = "sitreps/{day}.md"
 DEFAULT_INDEX_PATH = "Sitreps.md"
@@ -45,7 +53,7 @@ class GitWikiPublisher:
         self.index_title = settings.get("index_heading", "Sitreps")
         self.branch = settings.get("branch") or None
         self.workdir = settings.get("workdir") or None
-        self.timeout = float(settings.get("timeout", "120"))
+        self.timeout = seconds(self.target, settings.get("timeout", "120"))
         if "{day}" not in self.page_path:
             raise PublishError(f"{self.target}: page_path {self.page_path!r} must contain {{day}}")
         self._env = dict(os.environ)
@@ -57,7 +65,7 @@ class GitWikiPublisher:
 
     def publish(self, page: Page, *, dry_run: bool = False) -> PublishResult:
         check_day(self.target, page.day)
-        rel_page = self._safe_path(self.page_path.format(day=page.day))
+        rel_page = self._safe_path(self.page_path.replace("{day}", page.day))
         rel_index = self._safe_path(self.index_path)
         if rel_page == rel_index:
             raise PublishError(f"{self.target}: page_path and index_path are the same file")
@@ -139,7 +147,7 @@ class GitWikiPublisher:
                 days.add(m.group(1))
         base = posixpath.dirname(rel_index)
         lines = [
-            f"- [{d}]({quote(posixpath.relpath(self.page_path.format(day=d), base or '.'))})"
+            f"- [{d}]({quote(posixpath.relpath(self.page_path.replace('{day}', d), base or '.'))})"
             for d in sorted(days, reverse=True)  # ISO dates sort as text
         ]
         block = "\n".join([INDEX_MARK, *lines, INDEX_END])

@@ -3,6 +3,14 @@ plus an index page listing the days, newest first.
 
 Logs in with a bot password (Special:BotPasswords) read from the environment;
 action=login with a login token is the supported path for those.
+
+Settings (all optional):
+  user_env, password_env  environment variables holding the bot user name
+                          ("Admin@briefer") and bot password
+                          (default BRIEFER_WIKI_USER, BRIEFER_WIKI_PASSWORD)
+  page_title    title pattern, "{day}" is replaced (default: Page.title)
+  index_title   the index page (default "Sitreps")
+  timeout       seconds for each HTTP request (default 30)
 """
 from __future__ import annotations
 
@@ -15,7 +23,7 @@ from typing import Any
 
 import httpx2
 
-from briefer.publish import Page, PublishError, PublishResult, check_day, scrub
+from briefer.publish import Page, PublishError, PublishResult, check_day, scrub, seconds
 
 EDIT_TRIES = 3  # edit conflicts: re-read and re-apply this many times
 TOKEN_TRIES = 2  # badtoken / lost session: refresh this many times
@@ -46,7 +54,7 @@ class MediaWikiPublisher:
         self.password_env = settings.get("password_env", "BRIEFER_WIKI_PASSWORD")
         self.page_title = settings.get("page_title") or None  # e.g. "Sitrep {day}"
         self.index_title = settings.get("index_title", "Sitreps")
-        self.timeout = float(settings.get("timeout", "30"))
+        self.timeout = seconds(self.target, settings.get("timeout", "30"))
         self._client: httpx2.Client | None = None
         self._csrf: str | None = None
         self._user: str | None = None
@@ -55,7 +63,7 @@ class MediaWikiPublisher:
 
     def publish(self, page: Page, *, dry_run: bool = False) -> PublishResult:
         check_day(self.target, page.day)
-        title = self.page_title.format(day=page.day) if self.page_title else page.title
+        title = self.page_title.replace("{day}", page.day) if self.page_title else page.title
         for t in (title, self.index_title):
             if not t.strip() or _BAD_TITLE.search(t):
                 raise PublishError(f"{self.target}: invalid page title {t!r}")

@@ -147,6 +147,7 @@ mw_text = st.text(alphabet=st.sampled_from(MARKUP) | st.characters(min_codepoint
                   | st.sampled_from("éüßЖж中文حلب"), min_size=1, max_size=60)
 
 
+@pytest.mark.integration
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=mw_text)
 def test_mediawiki_renders_escaped_text_literally(mediawiki: Wiki, text: str) -> None:
@@ -161,6 +162,7 @@ def test_mediawiki_renders_escaped_text_literally(mediawiki: Wiki, text: str) ->
         assert parsed[key] == [], key
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("text", HOSTILE)
 def test_mediawiki_hostile_examples(mediawiki: Wiki, text: str) -> None:
     test_mediawiki_renders_escaped_text_literally.hypothesis.inner_test(mediawiki, text)  # type: ignore[attr-defined]

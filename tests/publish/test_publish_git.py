@@ -11,6 +11,8 @@ import pytest
 from briefer.publish import Page, PublishError, publisher_for
 from briefer.publish.git import GitWikiPublisher
 
+pytestmark = pytest.mark.integration
+
 
 def page(day: str = "2024-12-07", body: str = "All quiet.") -> Page:
     return Page(
@@ -284,3 +286,8 @@ def test_hanging_remote_times_out() -> None:
             publisher_for(f"git:{url}", {"timeout": "1"}).publish(page())
         assert str(err.value) == f"git:{url}: git clone timed out after 1s"
         assert time.monotonic() - started < 10
+
+
+def test_bad_timeout_setting(remote: Path) -> None:
+    with pytest.raises(PublishError, match="timeout 'soon' is not a positive number"):
+        publisher_for(f"git:{remote}", {"timeout": "soon"})

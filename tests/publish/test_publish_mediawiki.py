@@ -14,6 +14,8 @@ from briefer.publish import Page, PublishError, publisher_for
 from briefer.publish.mediawiki import MediaWikiPublisher
 from tests.support.mediawiki import Wiki, free_port
 
+pytestmark = pytest.mark.integration
+
 HOSTILE = (
     "{{Delete}} [[Category:X]] <script>alert(1)</script> ~~~~ [[File:Evil.png]] "
     "[http://evil.example click] http://bare.example __NOTOC__ {{{1}}} {{#if:1|yes|no}} "
