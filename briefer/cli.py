@@ -86,9 +86,15 @@ def _load(ctx: click.Context, flags: dict):
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cassette", type=click.Path(path_type=Path, dir_okay=False), help="Cassette to replay when no key is set [default: cassettes/sample-day.yaml].")
 @click.option("--max-report-bytes", type=click.IntRange(1), help="Refuse report files larger than this [default: 1000000].")
+@click.option("--post", "posts", multiple=True, metavar="TARGET", help="Also post to a wiki: git:URL_OR_PATH, mediawiki:API_URL, or a name from [publish.targets]. Repeatable.")
+@click.option("--dry-run", is_flag=True, help="With --post: show what would change, change nothing.")
 @click.pass_context
-def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cassette, max_report_bytes):
-    """Build the daily sitrep for --date from the reports folder."""
+def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cassette, max_report_bytes, posts, dry_run):
+    """Build the daily sitrep for --date from the reports folder.
+
+    The Markdown goes to --out (stdout by default) and is always written
+    before any --post, so a failed post loses nothing.
+    """
     config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes})
     from .atomic import write_atomically
     from .render import render_json, render_markdown
@@ -103,9 +109,68 @@ def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, ref
     if json_out:
         write_atomically(json_out, render_json(run.day))
         _say(f"wrote {json_out}")
+    _post_all(run.day, markdown, posts, config, dry_run)
     if run.partial:
         _say(f"briefer: partial: {len(run.failed_reports)} report(s) failed: {', '.join(run.failed_reports)} (listed in the processing notes)")
         ctx.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--to", "posts", multiple=True, required=True, metavar="TARGET", help="git:URL_OR_PATH, mediawiki:API_URL, or a name from [publish.targets]. Repeatable.")
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+@click.pass_context
+def post(ctx, file, posts, dry_run):
+    """Post an already-rendered day (the JSON twin written by --json) to a wiki.
+
+    Markdown and wikitext are rendered again from the JSON, so report text is
+    escaped for each wiki's own markup.
+    """
+    config = _load(ctx, {})
+    from pydantic import ValidationError
+
+    from .models import Day
+    from .render import render_markdown
+
+    try:
+        day = Day.model_validate_json(file.read_text("utf-8"))
+    except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+        raise Failure(f"{file}: not a briefer day JSON (write one with 'briefer daily --json'): {str(exc).splitlines()[0]}", EXIT_INPUT) from exc
+    _post_all(day, render_markdown(day, config.templates), posts, config, dry_run)
+
+
+def _post_all(day, markdown: str, posts: tuple[str, ...], config, dry_run: bool) -> None:
+    if not posts:
+        return
+    from .publish import Page, PublishError, publisher_for
+    from .render import render_wikitext
+
+    page = Page(
+        day=day.date.isoformat(), title=f"Sitrep {day.date.isoformat()}", markdown=markdown,
+        wikitext=render_wikitext(day, config.templates), summary=f"briefer: daily sitrep for {day.date.isoformat()}",
+    )
+    failures = []
+    for name in posts:
+        target, settings = _target(name, config)
+        try:
+            result = publisher_for(target, settings).publish(page, dry_run=dry_run)
+        except PublishError as exc:
+            _say(f"briefer: error: {exc}")
+            failures.append(name)
+            continue
+        verb = "would change" if dry_run and result.changed else "unchanged" if not result.changed else "posted"
+        _say(f"briefer: {verb}: {result.target} {result.location}: {result.detail}")
+    if failures:
+        raise Failure(f"posting failed for {', '.join(failures)} (the local files were written)", EXIT_PUBLISH)
+
+
+def _target(name: str, config) -> tuple[str, dict[str, str]]:
+    """A target string and its settings, from the flag or [publish] in the config file."""
+    named = dict(config.publish.get("targets", {}))
+    target = named.get(name, name)
+    kind = target.partition(":")[0]
+    settings = {k: str(v) for k, v in dict(config.publish.get(kind, {})).items()}
+    return target, settings
 
 
 def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool):
@@ -149,7 +214,7 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool):
             raise Failure(str(exc), EXIT_INPUT) from exc
     _say(
         f"briefer: {len(run.day.sources)} reports, {len(run.day.claims)} claims, {len(run.day.groups)} groups; "
-        f"{run.day.usage.requests} model requests ({run.cached} briefs from cache)"
+        f"{run.day.run_requests} model requests this run ({run.cached} briefs from cache)"
     )
     return run
 

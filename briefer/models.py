@@ -305,7 +305,10 @@ class Day(BaseModel):
     framing: list[FramingRow]
     takeaways: list[Takeaway]
     notes: list[Notice]
-    usage: Usage
+    usage: Usage  # what the day's briefs cost when they were made, cached or not
+    run_requests: int = 0  # model requests this run made (0 when all came from the cache)
+    cached_briefs: int = 0
+    briefer_version: str = ""
 
     @model_validator(mode="after")
     def _refs_exist(self) -> Day:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import __version__
 from .extract import ExtractionFailed, Extractor
 from .ingest import DEFAULT_MAX_BYTES, ingest_folder, partition
 from .llm import NoRecording
@@ -90,14 +91,15 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
     result = merge(claims, request.date)
     by_id = {c.id: c for c in claims}
     primary_ids = {rid for rid, role in roles.items() if role == "primary"}
-    usage = sum((b.usage for rid, b in briefs.items() if rid not in cached), Usage())  # this run's calls only
+    usage = sum((b.usage for b in briefs.values()), Usage())
+    run_requests = sum(b.usage.requests for rid, b in briefs.items() if rid not in cached)
     models = sorted({b.model for b in briefs.values() if b.model})
     day = Day(
         date=request.date,
         window_start=start,
         generated_at=(now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         model=", ".join(models) or "none",
-        mode=request.mode + (f", {len(cached)} of {len(briefs)} briefs from cache" if cached else ""),
+        mode=request.mode,
         sources=[_source_row(reports_by_id(wanted)[b.report_id], b, roles[b.report_id]) for b in used],
         claims=claims,
         rejected=[r for b in used for r in b.rejected],
@@ -107,6 +109,9 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
         takeaways=takeaways(result.groups, by_id, primary_ids),
         notes=notices,
         usage=usage,
+        run_requests=run_requests,
+        cached_briefs=len(cached),
+        briefer_version=__version__,
     )
     return DayRun(day=day, failed_reports=failed, cached=len(cached))
 

@@ -109,7 +109,8 @@ def test_second_run_comes_from_the_cache(sample_project):
     assert run("daily", "--date", "2024-12-07", "--out", "a.md").exit_code == 0
     again = run("daily", "--date", "2024-12-07", "--out", "b.md")
     assert again.exit_code == 0
-    assert "5 briefs from cache" in again.stderr and "0 model requests" in again.stderr
+    assert "5 briefs from cache" in again.stderr and "0 model requests this run" in again.stderr
+    assert (sample_project / "a.md").read_text() == (sample_project / "b.md").read_text()  # same day, same page
 
 
 def test_an_unrecorded_prompt_change_fails_loudly(sample_project):
