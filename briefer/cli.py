@@ -39,6 +39,37 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
+class StderrProgress:
+    """A one-line progress bar on a terminal; per-report lines only with -v.
+
+    Warnings and errors always get a line of their own.
+    """
+
+    def __init__(self, *, verbose: bool) -> None:
+        self.tty = sys.stderr.isatty()
+        self.verbose = verbose
+        self._drawn = False
+
+    def _clear(self) -> None:
+        if self._drawn:
+            click.echo("\r\x1b[2K", err=True, nl=False)
+            self._drawn = False
+
+    def note(self, message: str) -> None:
+        self._clear()
+        click.echo(message, err=True)
+
+    def advance(self, done: int, total: int, message: str) -> None:
+        if self.verbose:
+            self.note(f"[{done}/{total}] {message}")
+        elif self.tty:
+            filled = int(24 * done / max(total, 1))
+            click.echo(f"\r\x1b[2K[{'#' * filled}{'.' * (24 - filled)}] {done}/{total} {message}"[:160], err=True, nl=False)
+            self._drawn = True
+            if done == total:
+                self._clear()
+
+
 def _parse_date(_ctx, _param, value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -88,8 +119,9 @@ def _load(ctx: click.Context, flags: dict):
 @click.option("--max-report-bytes", type=click.IntRange(1), help="Refuse report files larger than this [default: 1000000].")
 @click.option("--post", "posts", multiple=True, metavar="TARGET", help="Also post to a wiki: git:URL_OR_PATH, mediawiki:API_URL, or a name from [publish.targets]. Repeatable.")
 @click.option("--dry-run", is_flag=True, help="With --post: show what would change, change nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="A progress line per report, even when stderr is not a terminal.")
 @click.pass_context
-def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cassette, max_report_bytes, posts, dry_run):
+def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cassette, max_report_bytes, posts, dry_run, verbose):
     """Build the daily sitrep for --date from the reports folder.
 
     The Markdown goes to --out (stdout by default) and is always written
@@ -99,7 +131,7 @@ def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, ref
     from .atomic import write_atomically
     from .render import render_json, render_markdown
 
-    run = _run_day(config, day, refresh=refresh, use_cache=not no_cache)
+    run = _run_day(config, day, refresh=refresh, use_cache=not no_cache, progress=StderrProgress(verbose=verbose))
     markdown = render_markdown(run.day, config.templates)
     if out == "-":
         click.echo(markdown, nl=False)
@@ -173,7 +205,7 @@ def _target(name: str, config) -> tuple[str, dict[str, str]]:
     return target, settings
 
 
-def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool):
+def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     from .cache import BriefCache, NoCache
     from .cassettes import cassette
     from .extract import Extractor
@@ -203,11 +235,12 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool):
     request = DailyRequest(
         date=day, reports_dir=config.reports, window_days=config.window_days, concurrency=config.concurrency,
         refresh=refresh, max_report_bytes=config.max_report_bytes, mode="live" if config.live else f"replay of {config.cassette}",
+        priced_model=config.model, prices=config.prices,
     )
     with context:
         extractor = Extractor(LLMClient(settings), prompts, cache)
         try:
-            run = run_daily(request, extractor, _say)
+            run = run_daily(request, extractor, progress)
         except NoReportsForDay as exc:
             raise Failure(str(exc), EXIT_MODEL if exc.failed else EXIT_INPUT) from exc
         except FileNotFoundError as exc:

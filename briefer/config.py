@@ -38,6 +38,7 @@ class Config:
     prompts: Path | None = None
     templates: Path | None = None
     publish: Mapping[str, Any] = field(default_factory=dict)
+    prices: Mapping[str, Any] = field(default_factory=dict)
     source: str = "defaults"
 
     @property

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .cache import cache_key
+from .chunks import split_text
 from .ground import NormalisedText, QuoteNotFound, contains, locate
 from .llm import AttemptLog, InvalidAnswer, LLMClient, ModelCallError, Truncated, schema_prompt
 from .models import ActorMention, BriefDraft, Claim, ClaimDraft, Figure, RejectedClaim, Report, ReportBrief
@@ -39,6 +40,8 @@ class ExtractionFailed(ModelCallError):
 class ExtractOptions:
     max_reasks: int = 1
     max_budget_factor: int = 4  # a cut-off answer is retried with 2x, then 4x the output budget
+    chunk_chars: int = 24_000  # longer reports are split (about 6k tokens a chunk)
+    overlap_chars: int = 1_500
 
 
 class Extractor:
@@ -53,18 +56,18 @@ class Extractor:
     def key_for(self, report: Report) -> str:
         s = self.client.settings
         return cache_key(
-            s.model, s.response_mode, str(s.max_output_tokens), str(self.options.max_reasks),
+            s.model, s.response_mode, str(s.max_output_tokens), repr(self.options),
             self._prompt_fingerprint, self._schema, report.sha256, report.id,
             report.published.isoformat() if report.published else "", report.outlet or "", report.title or "",
         )
 
-    def messages_for(self, report: Report) -> list[dict[str, str]]:
+    def messages_for(self, report: Report, part: tuple[int, int] | None = None) -> list[dict[str, str]]:
         system = self.prompts.render("extract.system.j2")
         if self.client.settings.response_mode == "json_object":
             system += "\n\nAnswer with one JSON object that validates against this JSON schema:\n" + schema_prompt(BriefDraft)
         return [
             {"role": "system", "content": system},
-            {"role": "user", "content": self.prompts.render("extract.user.j2", report=report)},
+            {"role": "user", "content": self.prompts.render("extract.user.j2", report=report, part=part)},
         ]
 
     def extract(self, report: Report, *, refresh: bool = False) -> tuple[ReportBrief, bool]:
@@ -79,9 +82,25 @@ class Extractor:
         return brief, False
 
     def _extract_live(self, report: Report) -> ReportBrief:
-        messages = self.messages_for(report)
-        normalised = NormalisedText.of(report.text)
         log = AttemptLog()
+        chunks = split_text(report.text, self.options.chunk_chars, self.options.overlap_chars)
+        if len(chunks) == 1:
+            draft, model, reasks = self._draft(report, None, log)
+            return build_brief(report, draft, NormalisedText.of(report.text), model=model, attempts=log.attempts, reasks=reasks, usage=log.usage)
+        drafts = []
+        for number, (_, text) in enumerate(chunks, start=1):
+            drafts.append(self._draft(report.model_copy(update={"text": text}), (number, len(chunks)), log))
+        combined = _combine([d for d, _, _ in drafts])
+        brief = build_brief(
+            report, combined, NormalisedText.of(report.text), model=drafts[-1][1],
+            attempts=log.attempts, reasks=sum(r for _, _, r in drafts), usage=log.usage, dedupe=True,
+        )
+        return brief
+
+    def _draft(self, report: Report, part: tuple[int, int] | None, log: AttemptLog) -> tuple[BriefDraft, str, int]:
+        """One grounded-as-far-as-possible draft for a report or one of its chunks."""
+        messages = self.messages_for(report, part)
+        normalised = NormalisedText.of(report.text)
         reasks = 0
         model = ""
         budget = self.client.settings.max_output_tokens
@@ -113,7 +132,20 @@ class Extractor:
                     {"role": "user", "content": self.prompts.render("reask.user.j2", problems=problems)},
                 ]
                 continue
-            return build_brief(report, draft, normalised, model=model, attempts=log.attempts, reasks=reasks, usage=log.usage)
+            return draft, model, reasks
+
+
+def _combine(drafts: list[BriefDraft]) -> BriefDraft:
+    """One draft from a chunked report's drafts: the first chunk's metadata, every claim."""
+    claims = []
+    for draft in drafts:
+        base = len(claims)
+        for claim in draft.claims:
+            link = claim.disputes_claim
+            claims.append(claim.model_copy(update={"disputes_claim": None if link is None else link + base}))
+    first = drafts[0]
+    credits = list(dict.fromkeys(c for d in drafts for c in d.wire_credits))
+    return first.model_copy(update={"claims": claims, "wire_credits": credits})
 
 
 def _grounding_problems(draft: BriefDraft, normalised: NormalisedText) -> list[str]:
@@ -126,8 +158,13 @@ def _grounding_problems(draft: BriefDraft, normalised: NormalisedText) -> list[s
     return problems
 
 
-def build_brief(report: Report, draft: BriefDraft, normalised: NormalisedText, *, model: str, attempts: int, reasks: int, usage) -> ReportBrief:
-    """Ground a draft and turn it into the pipeline's ReportBrief (pure)."""
+def build_brief(report: Report, draft: BriefDraft, normalised: NormalisedText, *, model: str, attempts: int, reasks: int, usage, dedupe: bool = False) -> ReportBrief:
+    """Ground a draft and turn it into the pipeline's ReportBrief (pure).
+
+    With ``dedupe`` (chunked reports), a claim on the same span with the same
+    modality and event type as an earlier one, from the overlap, is dropped.
+    """
+    seen: set[tuple[int, int, str, str]] = set()
     outlet = report.outlet or draft.outlet or None
     published, date_source, basis = _publication_date(report, draft)
     claims: list[Claim] = []
@@ -140,6 +177,10 @@ def build_brief(report: Report, draft: BriefDraft, normalised: NormalisedText, *
                 RejectedClaim(report_id=report.id, statement=draft_claim.statement, quote=draft_claim.quote, speaker=draft_claim.speaker, reason=str(exc))
             )
             continue
+        identity = (span.start, span.end, draft_claim.modality, draft_claim.event_type)
+        if dedupe and identity in seen:
+            continue
+        seen.add(identity)
         claims.append(_claim(report, draft_claim, index, len(draft.claims), span.start, span.end, outlet or UNKNOWN_OUTLET, published, normalised))
     return ReportBrief(
         report_id=report.id,

@@ -149,6 +149,13 @@ class Usage(BaseModel):
         )
 
 
+class CostEstimate(BaseModel):
+    model: str
+    amount: float
+    currency: str
+    basis: str  # which price table
+
+
 class Figure(BaseModel):
     value: float
     value_text: str
@@ -287,6 +294,7 @@ class SourceRow(BaseModel):
     path: str
     claims: int
     rejected: int
+    usage: Usage = Usage()
 
 
 class Day(BaseModel):
@@ -306,6 +314,7 @@ class Day(BaseModel):
     takeaways: list[Takeaway]
     notes: list[Notice]
     usage: Usage  # what the day's briefs cost when they were made, cached or not
+    cost: CostEstimate | None = None
     run_requests: int = 0  # model requests this run made (0 when all came from the cache)
     cached_briefs: int = 0
     briefer_version: str = ""

@@ -9,17 +9,31 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Mapping, Protocol
 
 from . import __version__
 from .extract import ExtractionFailed, Extractor
 from .ingest import DEFAULT_MAX_BYTES, ingest_folder, partition
 from .llm import NoRecording
+from .cost import estimate
 from .merge import merge
 from .models import Claim, Day, Notice, Report, ReportBrief, SourceRow, Usage
 from .takeaways import takeaways
 
-Progress = Callable[[str], None]
+class Progress(Protocol):
+    def note(self, message: str) -> None:
+        """A warning or error about one input: always worth showing."""
+
+    def advance(self, done: int, total: int, message: str) -> None:
+        """One more report finished."""
+
+
+class SilentProgress:
+    def note(self, message: str) -> None:
+        pass
+
+    def advance(self, done: int, total: int, message: str) -> None:
+        pass
 
 
 class NoReportsForDay(ValueError):
@@ -39,6 +53,8 @@ class DailyRequest:
     refresh: bool = False
     max_report_bytes: int = DEFAULT_MAX_BYTES
     mode: str = "live"
+    priced_model: str = ""  # the model asked for: what a provider bills
+    prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,11 +68,11 @@ class DayRun:
         return bool(self.failed_reports)
 
 
-def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = lambda _: None, *, now: dt.datetime | None = None) -> DayRun:
+def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = SilentProgress(), *, now: dt.datetime | None = None) -> DayRun:
     ingested = ingest_folder(request.reports_dir, max_bytes=request.max_report_bytes)
     notices = list(ingested.notices)
     for notice in notices:
-        progress(f"warning: {notice.line()}")
+        progress.note(f"warning: {notice.line()}")
     primary, context, undated, outside = partition(ingested.reports, request.date, request.window_days)
     for report in outside:
         notices.append(Notice(stage="ingest", subject=report.id, message=f"not used: published {report.published}, outside the window", severity="info"))
@@ -109,6 +125,7 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
         takeaways=takeaways(result.groups, by_id, primary_ids),
         notes=notices,
         usage=usage,
+        cost=estimate(usage, request.priced_model, request.prices),
         run_requests=run_requests,
         cached_briefs=len(cached),
         briefer_version=__version__,
@@ -132,6 +149,7 @@ def _extract_all(reports: list[Report], extractor: Extractor, request: DailyRequ
             return report, None, False, exc
 
     with ThreadPoolExecutor(max_workers=max(1, request.concurrency)) as pool:
+        # map() yields in input order, so notes and ids never depend on timing
         for done, (report, brief, from_cache, error) in enumerate(pool.map(one, reports), start=1):
             if error is not None:
                 reason = error.reason
@@ -139,13 +157,13 @@ def _extract_all(reports: list[Report], extractor: Extractor, request: DailyRequ
                     reason = f"{reason}; with no API key set, only recorded reports can be processed (set OPENAI_API_KEY or OPENAI_BASE_URL)"
                 failed.append(report.id)
                 notices.append(Notice(stage="extract", subject=f"report {report.id} ({report.path})", message=f"failed: {reason}", severity="error"))
-                progress(f"error: report {report.id} ({report.path}): {reason}")
+                progress.note(f"error: report {report.id} ({report.path}): {reason}")
                 continue
             briefs[report.id] = brief
             if from_cache:
                 cached.add(report.id)
             source = "cache" if from_cache else f"{brief.attempts} request{'s' if brief.attempts != 1 else ''}"
-            progress(f"[{done}/{len(reports)}] report {report.id}: {len(brief.claims)} claims, {len(brief.rejected)} rejected ({source})")
+            progress.advance(done, len(reports), f"report {report.id}: {len(brief.claims)} claims, {len(brief.rejected)} rejected ({source})")
     return briefs, failed, cached
 
 
@@ -176,4 +194,5 @@ def _source_row(report: Report, brief: ReportBrief, role: str) -> SourceRow:
         path=report.path,
         claims=len(brief.claims),
         rejected=len(brief.rejected),
+        usage=brief.usage,
     )

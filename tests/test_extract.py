@@ -126,3 +126,33 @@ def test_cache_key_changes_with_prompt_and_model(tmp_path):
     for name in PromptSet.NAMES:
         (prompts / name).write_text((PromptSet().folder / name).read_text() + ("\nBe brief." if name.startswith("extract.system") else ""))
     assert base.key_for(REPORT) != Extractor(ScriptedClient(), PromptSet(prompts), NoCache()).key_for(REPORT)
+
+
+class ReadingClient(ScriptedClient):
+    """Quotes whichever known sentences its chunk of the report contains."""
+
+    def __init__(self, sentences):
+        super().__init__()
+        self.sentences = sentences
+
+    def complete(self, messages, response_model, *, max_tokens=None, log=None):
+        chunk = messages[1]["content"].split("<<<REPORT", 1)[1]
+        self.answers = [draft(*[q for q in self.sentences if q in chunk])]
+        return super().complete(messages, response_model, max_tokens=max_tokens, log=log)
+
+
+def test_a_long_report_is_chunked_with_offsets_into_the_whole_report():
+    late = "the army said government forces retook the hill near Homs"
+    filler = "Nothing else happened in the town that day, residents said. " * 30
+    text = f"{TEXT}\n\n{filler}\n\n{late}.\n\n{filler}\n"
+    long_report = REPORT.model_copy(update={"text": text, "sha256": "long"})
+    client = ReadingClient([GOOD, late])
+    options = ExtractOptions(chunk_chars=2500, overlap_chars=1200)
+    brief, _ = Extractor(client, PromptSet(), NoCache(), options).extract(long_report)
+    assert len(client.sent) >= 3
+    assert "(part 1 of" in client.sent[0][1]["content"] and "(part 2 of" in client.sent[1][1]["content"]
+    quotes = [c.quote for c in brief.claims]
+    assert quotes.count(late) == 1 and quotes.count(GOOD) == 1  # overlaps' duplicates dropped
+    late_claim = next(c for c in brief.claims if c.quote == late)
+    assert late_claim.start == text.index(late) > 1500 and text[late_claim.start : late_claim.end] == late
+    assert brief.rejected == []

@@ -36,6 +36,14 @@ from briefer.prompting import PromptSet
 
 from .openai_server import MailboxResponder, OpenAICompatibleServer
 
+class PrintProgress:
+    def note(self, message: str) -> None:
+        print(message, file=sys.stderr)
+
+    def advance(self, done: int, total: int, message: str) -> None:
+        print(f"[{done}/{total}] {message}", file=sys.stderr)
+
+
 HELPER_MODEL_NAME = "claude-helper-agent (Anthropic Claude, answering as a subagent via briefer's test server)"
 
 
@@ -48,7 +56,7 @@ def record(args: argparse.Namespace) -> int:
     def run(base_url: str | None, api_key: str | None) -> int:
         settings = ModelSettings(model=args.model, api_key=api_key, base_url=base_url, timeout_s=args.timeout, max_attempts=1)
         with cassette(scratch, record=True):
-            outcome = run_daily(request, Extractor(LLMClient(settings), PromptSet(), NoCache()), lambda m: print(m, file=sys.stderr))
+            outcome = run_daily(request, Extractor(LLMClient(settings), PromptSet(), NoCache()), PrintProgress())
         print(f"recorded {outcome.day.usage.requests} exchanges; failed reports: {outcome.failed_reports or 'none'}", file=sys.stderr)
         return 3 if outcome.partial else 0
 

@@ -1,0 +1,33 @@
+"""Cost estimates from token usage and a dated price table (briefer/data/prices.toml)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from functools import lru_cache
+
+from .assets import asset_dir
+from .models import CostEstimate, Usage
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    with (asset_dir("data") / "prices.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def estimate(usage: Usage, model: str, overrides: Mapping[str, Mapping[str, float]] | None = None) -> CostEstimate | None:
+    """The cost of ``usage`` at ``model``'s prices, or None if no price is known."""
+    table = _table()
+    if overrides and model in overrides:
+        price, source = overrides[model], "your config"
+    elif model in table["models"]:
+        price, source = table["models"][model], f"briefer's price table of {table['as_of']}"
+    else:
+        return None
+    try:
+        per_input, per_output = float(price["input"]), float(price["output"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    amount = (usage.prompt_tokens * per_input + usage.completion_tokens * per_output) / 1_000_000
+    return CostEstimate(model=model, amount=round(amount, 6), currency=table.get("currency", "USD"), basis=source)

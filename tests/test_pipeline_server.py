@@ -1,0 +1,98 @@
+"""The day's run against a real local OpenAI-compatible server: requests are
+counted at the server, not inferred from the client."""
+
+import datetime as dt
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from briefer.cache import BriefCache
+from briefer.extract import Extractor
+from briefer.llm import LLMClient, ModelSettings
+from briefer.pipeline import DailyRequest, run_daily
+from briefer.prompting import PromptSet
+from tests.support.openai_server import FixedLatencyResponder, OpenAICompatibleServer, Reply
+
+pytestmark = pytest.mark.integration
+DAY = dt.date(2024, 12, 7)
+
+
+def report_text(body: dict) -> str:
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    return user.split("<<<REPORT\n", 1)[1].rsplit("\nREPORT>>>", 1)[0]
+
+
+def answer_quoting_first_sentence(body: dict) -> str:
+    text = report_text(body)
+    sentence = re.split(r"(?<=\.)\s", text.strip())[0]
+    return json.dumps({
+        "outlet": None, "dateline": None, "published": None, "published_is_estimate": False, "published_basis": "stated",
+        "wire_credits": [], "summary": "A report.",
+        "claims": [{"statement": "Fighting was reported.", "quote": sentence, "speaker": "residents", "speaker_type": "anonymous", "via": [],
+                    "modality": "reported", "event_type": "clash", "locations": ["Homs"], "actors": [], "control": None, "figures": [],
+                    "event_date": None, "disputes_claim": None}],
+    })
+
+
+@pytest.fixture
+def reports(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for n in range(4):
+        (folder / f"{n:03d}.txt").write_text(f"date 2024-12-07 Fighting was reported in district {n} of Homs on Saturday. More text follows.")
+    return folder
+
+
+def run(server, reports, cache_dir, mode="json_schema"):
+    settings = ModelSettings(model="test-model", api_key="k", base_url=server.base_url, timeout_s=5, max_attempts=2, response_mode=mode)
+    extractor = Extractor(LLMClient(settings), PromptSet(), BriefCache(cache_dir))
+    return run_daily(DailyRequest(date=DAY, reports_dir=reports, concurrency=3), extractor)
+
+
+def test_a_second_run_makes_no_model_call(reports, tmp_path):
+    with OpenAICompatibleServer(FixedLatencyResponder(0.01, answer_quoting_first_sentence), model_name="fixed") as server:
+        first = run(server, reports, tmp_path / "cache")
+        assert server.request_count == 4 and first.day.run_requests == 4
+        second = run(server, reports, tmp_path / "cache")
+        assert server.request_count == 4  # nothing new reached the server
+        assert second.cached == 4 and second.day.run_requests == 0
+        assert second.day.claims == first.day.claims
+
+
+def test_a_crash_halfway_loses_nothing_that_finished(reports, tmp_path):
+    failing = {"district 2 "}
+
+    def flaky(body, attempt):
+        if any(marker in report_text(body) for marker in failing):
+            return Reply.error(503)
+        return Reply.content(answer_quoting_first_sentence(body))
+
+    with OpenAICompatibleServer(flaky, model_name="flaky") as server:
+        first = run(server, reports, tmp_path / "cache")
+        assert first.partial and first.failed_reports == ["002"]
+        assert "002" in {n.subject.split()[1] for n in first.day.notes if n.stage == "extract"}
+        seen = server.request_count
+        failing.clear()
+        second = run(server, reports, tmp_path / "cache")
+        assert server.request_count == seen + 1  # only the report that failed is asked again
+        assert not second.partial and second.cached == 3
+
+
+def test_json_object_mode_puts_the_schema_in_the_prompt(reports, tmp_path):
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer_quoting_first_sentence), model_name="old-vllm") as server:
+        outcome = run(server, reports, tmp_path / "cache", mode="json_object")
+        body = server.requests[0]
+    assert body["response_format"] == {"type": "json_object"}
+    assert '"BriefDraft"' in body["messages"][0]["content"] or '"claims"' in body["messages"][0]["content"]
+    assert len(outcome.day.claims) == 4 and all(c.quote.startswith("date 2024-12-07 Fighting") for c in outcome.day.claims)
+
+
+def test_cost_and_tokens_are_in_the_day(reports, tmp_path):
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer_quoting_first_sentence), model_name="fixed") as server:
+        day = run(server, reports, tmp_path / "cache").day
+    assert day.usage.requests == 4 and day.usage.prompt_tokens > 0
+    assert all(s.usage.requests == 1 for s in day.sources)
+    assert day.cost is None  # "test-model" has no price; the sitrep says so
