@@ -171,6 +171,37 @@ def post(ctx, file, posts, dry_run):
     _post_all(day, render_markdown(day, config.templates), posts, config, dry_run)
 
 
+@cli.command()
+@click.option("--date", "day", required=True, callback=_parse_date, help="The day whose sitrep holds the id.")
+@click.argument("ident", metavar="CLAIM_OR_GROUP_ID")
+@click.option("--json", "json_in", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the day from this JSON twin instead of rebuilding it.")
+@click.option("--reports", type=click.Path(path_type=Path, file_okay=False), help="Folder of reports [default: reports].")
+@click.pass_context
+def explain(ctx, day, ident, json_in, reports):
+    """Say why claims were grouped and why a group got its label.
+
+    Shows the shared place, event type and actors, the opposing control or
+    modality, and the figures compared, with every claim's quote. Without
+    --json the day is rebuilt from the cache (or the cassette), which makes
+    no model call for a day already run.
+    """
+    from .explain import UnknownId
+    from .explain import explain as explain_id
+    from .models import Day
+
+    if json_in is not None:
+        loaded = Day.model_validate_json(json_in.read_text("utf-8"))
+        if loaded.date != day:
+            raise Failure(f"{json_in} is the sitrep for {loaded.date}, not {day}", EXIT_INPUT)
+    else:
+        config = _load(ctx, {"reports": reports})
+        loaded = _run_day(config, day, refresh=False, use_cache=True, progress=StderrProgress(verbose=False)).day
+    try:
+        click.echo(explain_id(loaded, ident))
+    except UnknownId:
+        raise Failure(f"no claim or group {ident!r} in the sitrep for {day} (ids look like C12 or G3)", EXIT_INPUT) from None
+
+
 def _post_all(day, markdown: str, posts: tuple[str, ...], config, dry_run: bool) -> None:
     if not posts:
         return

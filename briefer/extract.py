@@ -9,6 +9,7 @@ dropped silently and never rendered as fact.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Protocol
@@ -67,7 +68,7 @@ class Extractor:
             system += "\n\nAnswer with one JSON object that validates against this JSON schema:\n" + schema_prompt(BriefDraft)
         return [
             {"role": "system", "content": system},
-            {"role": "user", "content": self.prompts.render("extract.user.j2", report=report, part=part)},
+            {"role": "user", "content": self.prompts.render("extract.user.j2", report=report, part=part, fence=fence_for(report.text))},
         ]
 
     def extract(self, report: Report, *, refresh: bool = False) -> tuple[ReportBrief, bool]:
@@ -146,6 +147,12 @@ def _combine(drafts: list[BriefDraft]) -> BriefDraft:
     first = drafts[0]
     credits = list(dict.fromkeys(c for d in drafts for c in d.wire_credits))
     return first.model_copy(update={"claims": claims, "wire_credits": credits})
+
+
+def fence_for(text: str) -> str:
+    """A marker code derived from the text itself: deterministic (so replays
+    match) yet not something the text can contain to close its own fence."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def _grounding_problems(draft: BriefDraft, normalised: NormalisedText) -> list[str]:

@@ -161,7 +161,9 @@ def _parse_html(html: str) -> _Parsed:
     import trafilatura  # lazy: heavy, and only HTML reports need it
 
     text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True) or ""
-    meta_doc = trafilatura.extract_metadata(html)
+    # Dates only from explicit markup: htmldate's extensive search guesses
+    # from copyright lines and the like, which would misplace a report in time.
+    meta_doc = trafilatura.extract_metadata(html, date_config={"extensive_search": False, "original_date": True}, extensive=False)
     meta: dict = {}
     if meta_doc is not None:
         meta = {"title": meta_doc.title, "outlet": meta_doc.sitename, "published": meta_doc.date, "url": meta_doc.url}

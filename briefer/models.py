@@ -195,7 +195,8 @@ class Claim(BaseModel):
 
     @property
     def chain(self) -> str:
-        return " → ".join([self.speaker, *self.via, self.outlet])
+        carrier = self.outlet if self.outlet != "unknown" else f"report {self.report_id} (outlet unknown)"
+        return " → ".join([self.speaker, *self.via, carrier])
 
 
 class RejectedClaim(BaseModel):

@@ -16,6 +16,7 @@ from .extract import ExtractionFailed, Extractor
 from .ingest import DEFAULT_MAX_BYTES, ingest_folder, partition
 from .llm import NoRecording
 from .cost import estimate
+from .dedupe import near_duplicates
 from .merge import merge
 from .models import Claim, Day, Notice, Report, ReportBrief, SourceRow, Usage
 from .takeaways import takeaways
@@ -103,7 +104,13 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
         )
 
     used = [briefs[r.id] for r in wanted if r.id in roles]
-    claims = _numbered_claims(used)
+    copies = near_duplicates([r for r in wanted if r.id in roles])
+    for copy_id, (original_id, score) in sorted(copies.items()):
+        notices.append(Notice(
+            stage="merge", subject=f"report {copy_id}", severity="info",
+            message=f"near-duplicate of report {original_id} ({score:.0%} of word sequences shared): counted as the same origin, not an independent one",
+        ))
+    claims = _credit_copies(_numbered_claims(used), copies)
     result = merge(claims, request.date)
     by_id = {c.id: c for c in claims}
     primary_ids = {rid for rid, role in roles.items() if role == "primary"}
@@ -178,6 +185,20 @@ def _numbered_claims(briefs: list[ReportBrief]) -> list[Claim]:
         for claim in brief.claims:
             claims.append(claim.model_copy(update={"id": renamed[claim.id], "disputes": renamed.get(claim.disputes or "")}))
     return claims
+
+
+def _credit_copies(claims: list[Claim], copies: dict[str, tuple[str, str]]) -> list[Claim]:
+    """A wire copy's own-voice claims belong to the report it copies."""
+    if not copies:
+        return claims
+    own_voice = {rid: (f"(report {rid})", f"(report {original})") for rid, (original, _) in copies.items()}
+    credited = []
+    for claim in claims:
+        swap = own_voice.get(claim.report_id)
+        if swap and claim.origin.endswith(swap[0]):
+            claim = claim.model_copy(update={"origin": claim.origin[: -len(swap[0])] + swap[1]})
+        credited.append(claim)
+    return credited
 
 
 def _source_row(report: Report, brief: ReportBrief, role: str) -> SourceRow:

@@ -156,3 +156,42 @@ def test_the_installed_command_writes_the_sitrep_to_stdout(sample_project):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("# Daily situation report: 2024-12-07")
     assert "replay mode" in proc.stderr and "# Daily" not in proc.stderr
+
+
+LOADED = re.compile(r"\b(terroris\w*|regime|liberat\w*|takfiri)\b", re.I)
+ATTRIBUTED = re.compile(
+    r"\b(call(s|ed)?|describ\w+|term\w*|sa(id|ys)|stat(ed|es)|report(s|ed)?|according to|alleg\w+|claim\w*|pledg\w+|den(y|ied|ies)|warn\w*|accus\w+|condemn\w*|vow\w*)\b",
+    re.I,
+)
+QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’|(?<![\w])'[^']*'(?![\w])")
+
+
+def test_the_sitreps_own_voice_is_neutral(sample_day):
+    """Loaded terms appear only inside quotes, or in a sentence naming who used them."""
+    _, markdown, _, _ = sample_day
+    plain = markdown.replace("\\", "")
+    offenders = []
+    for line in plain.splitlines():
+        own = QUOTED.sub(" ", line)
+        for sentence in re.split(r"(?<=[.;:])\s+|\s\|\s|\s/\s", own):
+            if LOADED.search(sentence) and not ATTRIBUTED.search(sentence):
+                offenders.append(sentence.strip())
+    assert offenders == []
+
+
+def test_explain_rebuilds_the_day_from_the_cache(sample_project):
+    assert run("daily", "--date", "2024-12-07", "--out", "day.md", "--json", "day.json").exit_code == 0
+    day = Day.model_validate_json((sample_project / "day.json").read_text())
+    daraa = next(g for g in day.groups if g.area == "Daraa" and g.status == "contested")
+    result = run("explain", "--date", "2024-12-07", daraa.id)
+    assert result.exit_code == 0
+    assert f"{daraa.id} · Control · Daraa: contested (contradiction)" in result.stdout
+    assert "0 model requests this run (5 briefs from cache)" in result.stderr
+
+
+def test_framing_table_shows_opposing_names_for_the_same_actor(sample_day):
+    _, markdown, day, _ = sample_day
+    rows = {row.actor: {term.lower() for _, term, _ in row.terms} for row in day.framing}
+    opposition = rows["Opposition forces"]
+    assert any("terrorist" in t for t in opposition) and any("factions" in t or "rebel" in t or "insurgent" in t for t in opposition)
+    assert "## Framing" in markdown and "“terrorist elements”" in markdown

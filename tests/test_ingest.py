@@ -134,3 +134,12 @@ def test_partition_by_day_and_window():
     assert [r.id for r in context] == ["b"]
     assert [r.id for r in undated] == ["c"]
     assert [r.id for r in outside] == ["d", "e"]
+
+
+def test_html_dates_come_only_from_explicit_markup(tmp_path):
+    body = " ".join(["Residents left villages near Hama on Sunday, the council said."] * 6)
+    write(tmp_path, "guess.html", f"<html><body><article><p>{body}</p></article><footer>Copyright 2024</footer></body></html>")
+    write(tmp_path, "meta.html", f'<html><head><meta property="article:published_time" content="2024-12-08T09:00:00Z"></head><body><article><p>{body} More.</p></article></body></html>')
+    dates = {r.id: (r.published, r.date_source) for r in ingest_folder(tmp_path).reports}
+    assert dates["guess"] == (None, "none")
+    assert dates["meta"] == (dt.date(2024, 12, 8), "metadata")

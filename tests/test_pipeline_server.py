@@ -14,6 +14,7 @@ from briefer.extract import Extractor
 from briefer.llm import LLMClient, ModelSettings
 from briefer.pipeline import DailyRequest, run_daily
 from briefer.prompting import PromptSet
+from tests.support.requests import report_text_of
 from tests.support.openai_server import FixedLatencyResponder, OpenAICompatibleServer, Reply
 
 pytestmark = pytest.mark.integration
@@ -21,8 +22,7 @@ DAY = dt.date(2024, 12, 7)
 
 
 def report_text(body: dict) -> str:
-    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-    return user.split("<<<REPORT\n", 1)[1].rsplit("\nREPORT>>>", 1)[0]
+    return report_text_of(body["messages"])
 
 
 def answer_quoting_first_sentence(body: dict) -> str:
@@ -96,3 +96,22 @@ def test_cost_and_tokens_are_in_the_day(reports, tmp_path):
     assert day.usage.requests == 4 and day.usage.prompt_tokens > 0
     assert all(s.usage.requests == 1 for s in day.sources)
     assert day.cost is None  # "test-model" has no price; the sitrep says so
+
+
+def test_a_wire_copy_is_flagged_and_not_an_independent_origin(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    wire = "date 2024-12-07 Fighting was reported in Homs on Saturday as government forces shelled rebel positions near the city. " * 3
+    (folder / "000.txt").write_text(wire)
+    (folder / "001.txt").write_text(wire + " Follow us for more news.")
+
+    def own_voice(body):
+        answer = json.loads(answer_quoting_first_sentence(body))
+        answer["claims"][0]["speaker"] = "the report (unattributed)"
+        return json.dumps(answer)
+
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, own_voice), model_name="fixed") as server:
+        day = run(server, folder, tmp_path / "cache").day
+    assert {c.origin for c in day.claims} == {"unknown (report 000)"}
+    assert len(day.groups) == 1 and day.groups[0].independent_origins == 1
+    assert any("near-duplicate of report 000" in n.message for n in day.notes)
