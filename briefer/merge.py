@@ -195,7 +195,7 @@ def _join_disputes(clusters: list[_Cluster]) -> None:
     for cluster in list(clusters):
         for claim in list(cluster.claims):
             target = home.get(claim.disputes or "")
-            if target is None or target is cluster or home[claim.id] is not cluster:
+            if target is None or target is cluster or home[claim.id] is not cluster or claim in target.claims:
                 continue
             cluster.claims.remove(claim)
             target.claims.append(claim)
@@ -215,49 +215,59 @@ def _label(cluster: _Cluster, day: dt.date, group_id: str) -> Group:
     if event_type in _COUNTED_MATTERS and cluster.key[2] and not cluster.key[2].startswith("#"):
         matter = f"{EVENT_LABELS[event_type]} · {area} · {cluster.key[2]}"
 
-    def group(status, members, conflict=None, strong=False, extra=()):
+    def group(status, members, conflict=None, strong=False, extra=(), counted=origins):
         return Group(
             id=group_id, matter=matter, event_type=event_type, area=area, status=status, conflict=conflict,
-            strong=strong, members=members, origins=origins, reasons=reasons + list(extra),
+            strong=strong, members=members, origins=counted, reasons=reasons + list(extra),
         )
 
-    # 1. Control: one side says it holds the place, the other that it took it.
-    sides = {side: [c for c in claims if c.control == side] for side in ("government", "opposition")}
-    if sides["government"] and sides["opposition"]:
-        members = [GroupMember(claim_id=c.id, relation="contradicts") for c in claims]
-        why = f"opposing control of {area}: government ({_ids(sides['government'])}) vs opposition ({_ids(sides['opposition'])})"
-        return group("contested", members, "contradiction", extra=[why])
+    def relate(agreeing: list[Claim], relation: str) -> list[GroupMember]:
+        # Claims outside the agreeing set (no side, or a side still fighting) are context.
+        ids = {c.id for c in agreeing}
+        return [GroupMember(claim_id=c.id, relation=relation if c.id in ids else "related") for c in claims]
 
-    # 2. Denial: a claim, and an explicit denial from another party (or one the
-    # model linked to it). Control groups are judged by control, not wording.
-    denials = [c for c in claims if c.modality == "denied"] if event_type not in _BLOCK_IS_MATTER else []
-    affirmed = [c for c in claims if c.modality != "denied"]
-    if denials and affirmed and _opposed(denials, affirmed):
-        members = [GroupMember(claim_id=c.id, relation="denies" if c.modality == "denied" else "contradicts") for c in claims]
-        why = f"{_ids(denials)} deny what {_ids(affirmed)} assert or report"
-        return group("contested", members, "denial", extra=[why])
+    agreeing = claims
+    if event_type in _BLOCK_IS_MATTER:
+        # 1. Control: one side says it holds the place, the other that it took it.
+        sides = {side: [c for c in claims if c.control == side] for side in ("government", "opposition")}
+        if sides["government"] and sides["opposition"]:
+            why = f"opposing control of {area}: government ({_ids(sides['government'])}) vs opposition ({_ids(sides['opposition'])})"
+            return group("contested", relate(sides["government"] + sides["opposition"], "contradicts"), "contradiction", extra=[why])
+        held = sides["government"] or sides["opposition"]
+        if held:
+            agreeing = held
+            others = [c for c in claims if c not in held]
+            if others:
+                reasons.append(f"{_ids(held)} say {held[0].control} forces hold {area}; {_ids(others)} give no side or a side still fighting for it")
+    else:
+        # 2. Denial: a claim, and an explicit denial from another party (or one
+        # the model linked to it).
+        denials = [c for c in claims if c.modality == "denied"]
+        affirmed = [c for c in claims if c.modality != "denied"]
+        if denials and affirmed and _opposed(denials, affirmed):
+            members = [GroupMember(claim_id=c.id, relation="denies" if c.modality == "denied" else "contradicts") for c in claims]
+            why = f"{_ids(denials)} deny what {_ids(affirmed)} assert or report"
+            return group("contested", members, "denial", extra=[why])
 
-    # 3. Numeric discrepancy: different figures for the same count and period.
-    discrepancy = _numeric_discrepancy(claims)
-    if discrepancy:
-        members = [GroupMember(claim_id=c.id, relation="numeric-discrepancy") for c in claims]
-        return group("contested", members, "numeric-discrepancy", extra=[discrepancy])
+        # 3. Numeric discrepancy: different figures for the same count and period.
+        discrepancy = _numeric_discrepancy(claims)
+        if discrepancy:
+            return group("contested", relate(claims, "numeric-discrepancy"), "numeric-discrepancy", extra=[discrepancy])
 
+    agreeing_origins = sorted({c.origin for c in agreeing})
     # 4. Framing: origins agree on the fact but name the actors in opposing terms.
-    framing = _framing_conflict(claims)
-    if framing and len(origins) > 1:
-        members = [GroupMember(claim_id=c.id, relation="framing") for c in claims]
-        return group("contested", members, "framing", extra=[framing])
+    framing = _framing_conflict(agreeing)
+    if framing and len(agreeing_origins) > 1:
+        return group("contested", relate(agreeing, "framing"), "framing", extra=[framing], counted=agreeing_origins)
 
-    members = [GroupMember(claim_id=c.id, relation="corroborates") for c in claims]
-    if len(origins) > 1:
-        alignments = {origin_table().alignment_of(o) for o in origins}
+    if len(agreeing_origins) > 1:
+        alignments = {origin_table().alignment_of(o) for o in agreeing_origins}
         strong = "opposition" in alignments and bool(alignments & {"government", "government-ally"})
-        why = f"{len(origins)} independent origins agree: {', '.join(origins)}" + (" (opposing parties agree)" if strong else "")
-        return group("corroborated", members, strong=strong, extra=[why])
-    carriers = sorted({c.report_id for c in claims})
-    why = f"one origin ({origins[0]})" + (f", carried by reports {', '.join(carriers)}" if len(carriers) > 1 else "")
-    return group("single-source", members, extra=[why])
+        why = f"{len(agreeing_origins)} independent origins agree: {', '.join(agreeing_origins)}" + (" (opposing parties agree)" if strong else "")
+        return group("corroborated", relate(agreeing, "corroborates"), strong=strong, extra=[why], counted=agreeing_origins)
+    carriers = sorted({c.report_id for c in agreeing})
+    why = f"one origin ({agreeing_origins[0]})" + (f", carried by reports {', '.join(carriers)}" if len(carriers) > 1 else "")
+    return group("single-source", relate(agreeing, "corroborates"), extra=[why], counted=agreeing_origins)
 
 
 def _date(claim: Claim) -> dt.date:

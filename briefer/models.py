@@ -44,7 +44,7 @@ Role = Literal["primary", "context"]
 GroupStatus = Literal["corroborated", "contested", "single-source", "superseded"]
 ConflictKind = Literal["contradiction", "denial", "numeric-discrepancy", "framing"]
 Relation = Literal[
-    "corroborates", "contradicts", "denies", "numeric-discrepancy", "framing", "supersedes", "superseded"
+    "corroborates", "contradicts", "denies", "numeric-discrepancy", "framing", "supersedes", "superseded", "related"
 ]
 
 
@@ -246,6 +246,11 @@ class Group(BaseModel):
     @property
     def claim_ids(self) -> list[str]:
         return [m.claim_id for m in self.members]
+
+    @property
+    def lead_id(self) -> str:
+        """The claim that best states the group: the first one that takes a position."""
+        return next((m.claim_id for m in self.members if m.relation not in ("related", "superseded")), self.members[0].claim_id)
 
     @property
     def independent_origins(self) -> int:

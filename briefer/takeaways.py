@@ -20,8 +20,11 @@ def takeaways(groups: list[Group], claims: dict[str, Claim], primary_reports: se
     def on_the_day(group: Group) -> bool:
         return any(claims[cid].report_id in primary_reports for cid in group.claim_ids)
 
+    conflict_order = {"contradiction": 0, "denial": 1, "numeric-discrepancy": 2, "framing": 3}
+
     def rank(group: Group) -> tuple:
-        return (-group.independent_origins, -len(group.claim_ids), group.id)
+        # Specific places before the country as a whole; hard disputes before framing.
+        return (group.area == "Syria (national)", conflict_order.get(group.conflict or "", 4), -group.independent_origins, -len(group.claim_ids), group.id)
 
     found: list[Takeaway] = []
     for group in sorted((g for g in groups if g.status == "contested" and on_the_day(g)), key=rank):
@@ -33,10 +36,14 @@ def takeaways(groups: list[Group], claims: dict[str, Claim], primary_reports: se
             f"{c.origin}: {c.statement.rstrip('.')}" for c in shown
         ) + "."
         found.append(Takeaway(text=text, refs=[group.id, *(c.id for c in shown)]))
+    led: set[str] = set()
     for group in sorted((g for g in groups if g.status == "corroborated" and on_the_day(g)), key=rank):
-        lead = claims[group.claim_ids[0]]
+        lead = claims[group.lead_id]
+        if lead.id in led:
+            continue  # one claim naming two places leads two groups: say it once
+        led.add(lead.id)
         strength = "strongly corroborated (opposing parties agree)" if group.strong else "corroborated"
-        found.append(Takeaway(text=f"{lead.statement.rstrip('.')} — {strength} by {_origins_phrase(group)}.", refs=[group.id, *group.claim_ids[:3]]))
+        found.append(Takeaway(text=f"{lead.statement.rstrip('.')} — {strength} by {_origins_phrase(group)}.", refs=[group.id, *[m.claim_id for m in group.members if m.relation == "corroborates"][:3]]))
     for group in sorted((g for g in groups if g.status == "superseded"), key=rank):
         old = next(claims[m.claim_id] for m in group.members if m.relation == "superseded")
         new = next(claims[m.claim_id] for m in group.members if m.relation == "supersedes")
