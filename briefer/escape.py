@@ -45,13 +45,16 @@ def escape_wikitext(text: str) -> str:
     return out
 
 
-# Backslash-escapable ASCII punctuation (CommonMark) that can start markup:
-# emphasis * _, links/images [ ] ( ) !, code `, headings #, lists + - ,
-# tables |, strikethrough ~, setext =, math $, braces { } for templates
-# some wiki engines add.
-_MD_BACKSLASH = frozenset("\\`*_[](){}#+-!|~=$")
+# Escaped wherever they stand: emphasis * _, links and images [ ] (with
+# brackets escaped, "(...)" and "!" can no longer form a link or an image),
+# code `, tables |, strikethrough ~, math $, braces { } for the templates some
+# wiki engines add, and the backslash itself. Other punctuation ("-", "(",
+# ".") only means something at the start of a line, so it is left readable.
+_MD_BACKSLASH = frozenset("\\`*_[]{}|~$")
 _MD_ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}  # raw HTML and autolinks <...>
-_MD_ORDERED = re.compile(r"^(\d+)\.")
+# At the start of a line: headings #, lists - + *, quotes >, setext =, and
+# ordered lists "1." / "1)".
+_MD_LEADING = re.compile(r"^([#+=!-])|^(\d+)([.)])")
 
 
 def escape_markdown(text: str) -> str:
@@ -66,8 +69,7 @@ def escape_markdown(text: str) -> str:
         else:
             parts.append(c)
     out = "".join(parts)
-    # "1." at the start of a line begins an ordered list.
-    out = _MD_ORDERED.sub(r"\1\\.", out)
+    out = _MD_LEADING.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), out)
     # Leading spaces make an indented code block.
     if line and line[0].isspace():
         out = _entity(line[0]) + out[1:]

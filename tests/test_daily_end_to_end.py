@@ -195,3 +195,13 @@ def test_framing_table_shows_opposing_names_for_the_same_actor(sample_day):
     opposition = rows["Opposition forces"]
     assert any("terrorist" in t for t in opposition) and any("factions" in t or "rebel" in t or "insurgent" in t for t in opposition)
     assert "## Framing" in markdown and "“terrorist elements”" in markdown
+
+
+def test_the_markdown_parses_into_the_tables_it_promises(sample_day):
+    from markdown_it import MarkdownIt
+
+    _, markdown, day, _ = sample_day
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    ledger = html.split('<h2>Claim ledger</h2>', 1)[1].split("</table>", 1)[0]
+    assert ledger.count("<tr>") == len(day.claims) + 1  # header + one row per claim: no report pipe split a row
+    assert all(row.count("<td>") == 7 for row in ledger.split("<tr>")[2:])

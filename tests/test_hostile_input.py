@@ -4,6 +4,7 @@ fake system instructions, JSON that mimics the schema, and markup injection.
 The sitrep must report what the texts say, and nothing they try to make it say.
 """
 
+import re
 import shutil
 from pathlib import Path
 
@@ -59,6 +60,17 @@ def test_hostile_markup_is_literal_in_markdown_and_wikitext(hostile_day):
     _, markdown, day = hostile_day
     wikitext = render_wikitext(day)
     for raw in ("<script>", "](javascript:", "![](", "{{Delete}}", "[[Category:X]]", "~~~~"):
-        assert raw not in markdown
         assert raw not in wikitext
+    for live_markup in (r"<script>", r"(?<!\\)\]\(javascript:", r"(?<!\\)!\[", r"(?<!\\)\{\{", r"(?<!\\)\[\[", r"(?<!\\)~~"):
+        assert not re.search(live_markup, markdown), live_markup
     assert "\\{\\{Delete\\}\\}" in markdown and "&lt;script&gt;" in markdown
+
+
+def test_a_markdown_renderer_shows_the_injected_markup_as_text(hostile_day):
+    from markdown_it import MarkdownIt
+
+    _, markdown, _ = hostile_day
+    rendered = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown)
+    assert "<script" not in rendered and "<img" not in rendered
+    assert 'href="javascript:' not in rendered and "tracker.example" not in re.findall(r'(?:href|src)="([^"]*)"', rendered).__str__()
+    assert "{{Delete}}" in rendered and "[[Category:X]]" in rendered and "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered

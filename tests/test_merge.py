@@ -191,3 +191,22 @@ def test_order_independence_on_a_fixed_mixed_day():
     for seed in range(5):
         random.Random(seed).shuffle(claims)
         assert _shape(merge(claims, DAY)) == expected
+
+
+def test_control_corroboration_counts_only_claims_on_the_same_side():
+    army = claim(id="C1", origin="Syrian army", control="government")
+    vague = claim(id="C2", origin="Activists", control=None, statement="Activists said the city was out of control.")
+    fighting = claim(id="C3", origin="SOHR", control="contested", statement="SOHR said fighting continued for the city.")
+    group = only_group([army, vague, fighting])
+    assert group.status == "single-source" and group.origins == ["Syrian army"]
+    assert {m.claim_id: m.relation for m in group.members} == {"C1": "corroborates", "C2": "related", "C3": "related"}
+    assert group.lead_id == "C1"
+
+
+def test_contradiction_leaves_sideless_claims_as_context():
+    gov = claim(id="C1", origin="Syrian army", control="government")
+    opp = claim(id="C2", origin="SOHR", control="opposition")
+    side_less = claim(id="C3", origin="Reuters", control=None)
+    group = only_group([gov, opp, side_less])
+    assert group.conflict == "contradiction"
+    assert {m.claim_id: m.relation for m in group.members} == {"C1": "contradicts", "C2": "contradicts", "C3": "related"}

@@ -69,7 +69,8 @@ def test_wikitext_hostile_examples(text: str) -> None:
 
 # -- Markdown -------------------------------------------------------------------
 
-MD_BACKSLASHED = set("\\`*_[](){}#+-!|~=$")
+MD_BACKSLASHED = set("\\`*_[]{}|~$")  # escaped wherever they stand
+MD_LEADING = set("#+-=!>")  # escaped only at the start of a line
 
 
 def md_unescape(text: str) -> str:
@@ -91,8 +92,9 @@ def test_markdown_has_no_markup(text: str) -> None:
     out = escape_markdown(text)
     bare = md_bare(out)
     assert not (set(bare) & (MD_BACKSLASHED | set("<>&")))
+    assert not (out[:1] and out[0] in MD_LEADING)  # no heading, list, quote or rule
     assert "\n" not in out and "\r" not in out
-    assert not re.match(r"\d+\.", out)  # no ordered list
+    assert not re.match(r"\d+[.)]", out)  # no ordered list
     assert not out.startswith((" ", "\t"))  # no indented code
 
 
@@ -102,9 +104,14 @@ def test_markdown_keeps_plain_words(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("[x](javascript:alert(1))", r"\[x\]\(javascript:alert\(1\)\)"),
-    ("![](http://tracker.example/p.gif)", r"\!\[\]\(http://tracker.example/p.gif\)"),
-    ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
+    ("[x](javascript:alert(1))", r"\[x\](javascript:alert(1))"),
+    ("![](http://tracker.example/p.gif)", r"\!\[\](http://tracker.example/p.gif)"),
+    ("see ![](http://t.example/p.gif)", r"see !\[\](http://t.example/p.gif)"),
+    ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ("al-Qaryatayn (Homs)", "al-Qaryatayn (Homs)"),
+    ("- not a list", r"\- not a list"),
+    ("# not a heading", r"\# not a heading"),
+    ("2) not a list", r"2\) not a list"),
     ("a | b", r"a \| b"),
     ("1. first", r"1\. first"),
     ("AT&T", "AT&amp;T"),
