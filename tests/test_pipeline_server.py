@@ -115,3 +115,13 @@ def test_a_wire_copy_is_flagged_and_not_an_independent_origin(tmp_path):
     assert {c.origin for c in day.claims} == {"unknown (report 000)"}
     assert len(day.groups) == 1 and day.groups[0].independent_origins == 1
     assert any("near-duplicate of report 000" in n.message for n in day.notes)
+
+
+def test_an_undated_report_whose_date_cannot_be_estimated_is_listed_not_dropped(reports, tmp_path):
+    (reports / "009_undated.txt").write_text("Fighting was reported in a district of Homs. No date anywhere in this text.")
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer_quoting_first_sentence), model_name="fixed") as server:
+        day = run(server, reports, tmp_path / "cache").day
+    assert "009" not in {s.report_id for s in day.sources}
+    (note,) = [n for n in day.notes if n.subject == "009"]
+    assert "no date could be estimated" in note.message
+    assert len(day.sources) == 4
