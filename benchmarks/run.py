@@ -251,7 +251,7 @@ def table(figures: dict, previous: dict | None) -> str:
 def git_commit() -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "briefer", "prompts", "benchmarks"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "briefer", "prompts", "benchmarks", ":!benchmarks/results.jsonl"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
