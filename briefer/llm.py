@@ -2,7 +2,10 @@
 
 Tenacity owns retries (the SDK's own are off, so attempts never multiply):
 exponential backoff with jitter, Retry-After honoured, only transient
-failures retried, bounded by attempts and by total time.
+failures retried, bounded by attempts and by total time. One adaptive
+throttle per client (briefer/throttle.py) is shared by all its threads: a 429
+lowers the number of requests in flight for everyone and pauses new ones for
+the Retry-After, so throughput stays near the server's limit.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .models import Usage
+from .throttle import AdaptiveThrottle
 
 if TYPE_CHECKING:
     import openai
@@ -63,6 +67,7 @@ class ModelSettings:
     max_retry_seconds: float = 120.0
     max_output_tokens: int = 8000
     response_mode: str = "json_schema"  # or "json_object" for servers without structured outputs
+    adaptive_throttle: bool = True  # slow every thread down on 429 (see briefer/throttle.py)
 
 
 @dataclass
@@ -173,6 +178,7 @@ class LLMClient:
             timeout=settings.timeout_s,
         )
         self._sleep = sleep
+        self.throttle = AdaptiveThrottle() if settings.adaptive_throttle else None
 
     def complete(self, messages: list[dict[str, str]], response_model: type[T], *, max_tokens: int | None = None, log: AttemptLog | None = None) -> Completion[T]:
         """One structured answer, retrying transient failures.
@@ -208,10 +214,25 @@ class LLMClient:
 
         log.attempts += 1
         request: dict[str, Any] = {"model": self.settings.model, "messages": messages, "max_completion_tokens": max_tokens}
-        if self.settings.response_mode == "json_object":
-            raw = self._client.chat.completions.with_raw_response.create(response_format={"type": "json_object"}, **request)
-        else:
-            raw = self._client.chat.completions.with_raw_response.parse(response_format=response_model, **request)
+        ticket = self.throttle.acquire() if self.throttle is not None else None
+        try:
+            if self.settings.response_mode == "json_object":
+                raw = self._client.chat.completions.with_raw_response.create(response_format={"type": "json_object"}, **request)
+            else:
+                raw = self._client.chat.completions.with_raw_response.parse(response_format=response_model, **request)
+        except openai.APIStatusError as exc:
+            if ticket is not None:
+                if exc.status_code == 429:
+                    self.throttle.limited(ticket, _retry_after_seconds(exc))
+                else:
+                    self.throttle.done(ticket, success=False)
+            raise
+        except BaseException:
+            if ticket is not None:
+                self.throttle.done(ticket, success=False)
+            raise
+        if ticket is not None:
+            self.throttle.done(ticket)
         try:
             body = raw.http_response.json()
         except ValueError as exc:

@@ -10,8 +10,9 @@ its claims' control, modality and figures, and counts independent origins
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .models import Claim, FigureRow, FramingRow, Group, GroupMember
@@ -105,7 +106,16 @@ def counted_key(counted: str) -> str:
 
 
 def _content_words(claim: Claim) -> frozenset[str]:
-    return frozenset(w for w in _WORD.findall(fold(claim.statement)) if w not in _STOPWORDS and len(w) > 2)
+    statement = claim.statement
+    if statement.isascii():
+        # What fold() leaves of ASCII text, as far as these words go: lower
+        # case, apostrophes and backticks dropped. (Its other steps only
+        # change separators, or drop a leading article, which is too short
+        # or a stopword anyway.)
+        folded = statement.lower().replace("'", "").replace("`", "")
+    else:
+        folded = fold(statement)
+    return frozenset(w for w in _WORD.findall(folded) if w not in _STOPWORDS and len(w) > 2)
 
 
 def _cluster(claims: list[Claim]) -> list[_Cluster]:
@@ -149,7 +159,20 @@ def _split_by_counted(event_type: str, area: str, members: list[Claim]) -> list[
 
 
 def _split_by_similarity(event_type: str, area: str, members: list[Claim]) -> list[_Cluster]:
-    """Join claims whose statements share enough content words (union-find)."""
+    """Join claims whose statements share enough content words (union-find).
+
+    Pairs are visited in the order a plain all-pairs loop would visit them
+    (each claim against every earlier one, earliest first), so the groups,
+    their keys and the reasons given do not depend on the shortcuts below,
+    which only skip pairs that cannot reach the threshold:
+
+    * prefix filter: with the words of every statement in one fixed order
+      (rarest in the block first), two statements whose overlap reaches the
+      threshold share a word among the first ``len - ceil(T * len) + 1`` of
+      each; only those prefixes are indexed and probed, so the words that
+      nearly every claim in the block shares never generate candidates;
+    * a candidate is scored with exact set sizes, as before.
+    """
     words = [_content_words(c) for c in members]
     parent = list(range(len(members)))
     why: dict[int, str] = {}
@@ -160,20 +183,27 @@ def _split_by_similarity(event_type: str, area: str, members: list[Claim]) -> li
             i = parent[i]
         return i
 
-    # An inverted index keeps this near-linear: only claims sharing a word meet.
+    frequency: Counter[str] = Counter(w for ws in words for w in ws)
+    rank = {w: r for r, w in enumerate(sorted(frequency, key=lambda w: (frequency[w], w)))}
     index: dict[str, list[int]] = defaultdict(list)
     for i, ws in enumerate(words):
-        for w in ws:
-            index[w].append(i)
-    for i, ws in enumerate(words):
-        candidates = {j for w in ws for j in index[w] if j < i}
+        ordered = sorted(ws, key=rank.__getitem__)
+        prefix = ordered[: _prefix_length(len(ws))]
+        candidates: set[int] = set()
+        for w in prefix:
+            candidates.update(index[w])
         for j in sorted(candidates):
-            union = len(ws | words[j])
-            score = len(ws & words[j]) / union if union else 0.0
-            if score >= SIMILARITY_THRESHOLD and find(i) != find(j):
-                shared = ", ".join(sorted(ws & words[j])[:6])
+            if find(i) == find(j):
+                continue  # already joined: scoring the pair would change nothing
+            common = ws & words[j]
+            union = len(ws) + len(words[j]) - len(common)
+            score = len(common) / union if union else 0.0
+            if score >= SIMILARITY_THRESHOLD:
+                shared = ", ".join(sorted(common)[:6])
                 why[i] = f"{members[i].id} and {members[j].id} share {score:.0%} of their content words ({shared})"
                 parent[find(i)] = find(j)
+        for w in prefix:
+            index[w].append(i)
     by_root: dict[int, _Cluster] = {}
     for i, claim in enumerate(members):
         root = find(i)
@@ -184,6 +214,15 @@ def _split_by_similarity(event_type: str, area: str, members: list[Claim]) -> li
     for cluster in by_root.values():
         cluster.reasons.insert(0, f"same event type ({event_type}) and area ({area})")
     return list(by_root.values())
+
+
+def _prefix_length(size: int) -> int:
+    """Words of a statement that any statement similar enough must share one of.
+
+    Jaccard >= T means an overlap of at least T * max(len A, len B) >= ceil(T * len A)
+    words (less a hair, so rounding can only lengthen the prefix, never drop a pair).
+    """
+    return size - math.ceil(SIMILARITY_THRESHOLD * size - 1e-9) + 1
 
 
 def _join_disputes(clusters: list[_Cluster]) -> None:
@@ -359,6 +398,20 @@ def _framing_conflict(claims: list[Claim]) -> str | None:
 # ---------------------------------------------------------------- figures, framing
 
 
+def _memo(function):
+    """``function`` with a per-call cache: a day repeats the same few spellings thousands of times."""
+    cache: dict = {}
+
+    def cached(value):
+        try:
+            return cache[value]
+        except KeyError:
+            result = cache[value] = function(value)
+            return result
+
+    return cached
+
+
 def figure_rows(claims: list[Claim], group_of: dict[str, Group]) -> list[FigureRow]:
     rows: dict[tuple[str, str, str, str], list[tuple[Claim, object]]] = defaultdict(list)
     for claim in claims:
@@ -396,16 +449,20 @@ def framing_rows(claims: list[Claim]) -> list[FramingRow]:
     table = origin_table()
     known = {actor for actor, _ in table.actor_patterns}
     by_actor: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
+    spellings: dict[str, set[tuple[str, str]]] = defaultdict(set)  # per actor: (label, folded term) already listed
+    folded = _memo(fold)
+    actor_of = _memo(table.actor_of)
     for claim in claims:
         label = claim.outlet if claim.outlet != "unknown" else f"report {claim.report_id}"
         for mention in claim.actors:
-            seen = by_actor[table.actor_of(mention.actor)]
-            if not any(fold(term) == fold(mention.term) and lab == label for lab, term in seen):
-                seen[(label, mention.term)] = claim.id
+            actor = actor_of(mention.actor)
+            if (label, folded(mention.term)) not in spellings[actor]:
+                spellings[actor].add((label, folded(mention.term)))
+                by_actor[actor][(label, mention.term)] = claim.id
     rows = []
     for actor, terms in sorted(by_actor.items()):
         loaded = any(table.leaning_of(term) for _, term in terms)
-        if len({fold(term) for _, term in terms}) < 2 or not (actor in known or loaded):
+        if len({folded(term) for _, term in terms}) < 2 or not (actor in known or loaded):
             continue
         rows.append(FramingRow(actor=actor, terms=[(label, term, cid) for (label, term), cid in sorted(terms.items())]))
     return rows
