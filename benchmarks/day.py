@@ -32,13 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     from briefer.cache import BriefCache
     from briefer.extract import Extractor
     from briefer.llm import LLMClient, ModelSettings
-    from briefer.pipeline import DailyRequest, run_daily
+    from briefer.pipeline import DailyRequest, prep_threads, run_daily
     from briefer.prompting import PromptSet
 
     options = {"adaptive_throttle": False} if args.no_throttle else {}
-    settings = ModelSettings(model="bench", api_key="bench", base_url=args.base_url, timeout_s=60, max_attempts=args.max_attempts, **options)
+    settings = ModelSettings(model="bench", api_key="bench", base_url=args.base_url, timeout_s=60, max_attempts=args.max_attempts,
+                             max_in_flight=args.concurrency, **options)
     extractor = Extractor(LLMClient(settings), PromptSet(), BriefCache(args.cache))
-    request = DailyRequest(date=dt.date.fromisoformat(args.date), reports_dir=args.reports, concurrency=args.concurrency)
+    request = DailyRequest(date=dt.date.fromisoformat(args.date), reports_dir=args.reports, concurrency=args.concurrency,
+                           prep_threads=prep_threads(args.concurrency))
     started = time.perf_counter()
     run = run_daily(request, extractor)
     wall = time.perf_counter() - started

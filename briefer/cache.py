@@ -38,7 +38,7 @@ class BriefCache:
     def put(self, key: str, brief: ReportBrief) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, brief.model_dump_json())
+        write_atomically(path, brief.model_dump_json(), durable=False)  # a lost entry is only a miss
 
 
 class NoCache:

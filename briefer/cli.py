@@ -241,14 +241,14 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     from .cassettes import cassette
     from .extract import Extractor
     from .llm import LLMClient, ModelSettings
-    from .pipeline import DailyRequest, NoReportsForDay, run_daily
+    from .pipeline import DailyRequest, NoReportsForDay, prep_threads, run_daily
     from .prompting import PromptSet
 
     if not config.reports.is_dir():
         raise Failure(f"reports folder not found: {config.reports}", EXIT_INPUT)
     settings = ModelSettings(
         model=config.model, api_key=config.api_key, base_url=config.base_url, timeout_s=config.timeout,
-        max_attempts=config.max_attempts, response_mode=config.response_mode,
+        max_attempts=config.max_attempts, response_mode=config.response_mode, max_in_flight=config.concurrency,
     )
     if config.live:
         _say(f"briefer: live mode: model {config.model} at {config.base_url or 'the OpenAI API'}")
@@ -265,6 +265,7 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     cache = BriefCache(config.cache_dir) if use_cache and config.cache_dir else NoCache()
     request = DailyRequest(
         date=day, reports_dir=config.reports, window_days=config.window_days, concurrency=config.concurrency,
+        prep_threads=prep_threads(config.concurrency),
         refresh=refresh, max_report_bytes=config.max_report_bytes, mode="live" if config.live else f"replay of {config.cassette}",
         priced_model=config.model, prices=config.prices,
     )

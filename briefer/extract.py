@@ -51,7 +51,7 @@ class Extractor:
         self.prompts = prompts
         self.cache = cache
         self.options = options
-        self._schema = json.dumps(BriefDraft.model_json_schema(), sort_keys=True)
+        self._schema = json.dumps(BriefDraft.model_json_schema(), sort_keys=True)  # also warms the schema cache
         self._prompt_fingerprint = prompts.fingerprint()
 
     def key_for(self, report: Report) -> str:
@@ -71,6 +71,9 @@ class Extractor:
             {"role": "user", "content": self.prompts.render("extract.user.j2", report=report, part=part, fence=fence_for(report.text))},
         ]
 
+    def cached(self, report: Report) -> ReportBrief | None:
+        return self.cache.get(self.key_for(report))
+
     def extract(self, report: Report, *, refresh: bool = False) -> tuple[ReportBrief, bool]:
         """The report's brief, and whether it came from the cache."""
         key = self.key_for(report)
@@ -85,23 +88,24 @@ class Extractor:
     def _extract_live(self, report: Report) -> ReportBrief:
         log = AttemptLog()
         chunks = split_text(report.text, self.options.chunk_chars, self.options.overlap_chars)
+        whole = NormalisedText.of(report.text)
         if len(chunks) == 1:
-            draft, model, reasks = self._draft(report, None, log)
-            return build_brief(report, draft, NormalisedText.of(report.text), model=model, attempts=log.attempts, reasks=reasks, usage=log.usage)
+            draft, model, reasks = self._draft(report, None, log, whole)
+            return build_brief(report, draft, whole, model=model, attempts=log.attempts, reasks=reasks, usage=log.usage)
         drafts = []
         for number, (_, text) in enumerate(chunks, start=1):
             drafts.append(self._draft(report.model_copy(update={"text": text}), (number, len(chunks)), log))
         combined = _combine([d for d, _, _ in drafts])
         brief = build_brief(
-            report, combined, NormalisedText.of(report.text), model=drafts[-1][1],
+            report, combined, whole, model=drafts[-1][1],
             attempts=log.attempts, reasks=sum(r for _, _, r in drafts), usage=log.usage, dedupe=True,
         )
         return brief
 
-    def _draft(self, report: Report, part: tuple[int, int] | None, log: AttemptLog) -> tuple[BriefDraft, str, int]:
+    def _draft(self, report: Report, part: tuple[int, int] | None, log: AttemptLog, normalised: NormalisedText | None = None) -> tuple[BriefDraft, str, int]:
         """One grounded-as-far-as-possible draft for a report or one of its chunks."""
         messages = self.messages_for(report, part)
-        normalised = NormalisedText.of(report.text)
+        normalised = normalised or NormalisedText.of(report.text)
         reasks = 0
         model = ""
         budget = self.client.settings.max_output_tokens

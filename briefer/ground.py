@@ -6,6 +6,7 @@ nothing looser: a quote that differs by a word is not evidence.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _QUOTE_MARKS = str.maketrans(
@@ -15,6 +16,7 @@ _QUOTE_MARKS = str.maketrans(
     }
 )
 MIN_QUOTE_CHARS = 12
+_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -23,28 +25,30 @@ class NormalisedText:
     from each normalised character back to its offset in the original."""
 
     text: str
-    offsets: tuple[int, ...]
+    offsets: list[int]
 
     @classmethod
     def of(cls, original: str) -> NormalisedText:
-        chars: list[str] = []
+        text = original.translate(_QUOTE_MARKS)
+        pieces: list[str] = []
         offsets: list[int] = []
-        in_space = False
-        for index, ch in enumerate(original.translate(_QUOTE_MARKS)):
-            if ch.isspace():
-                if in_space:
-                    continue
-                in_space = True
-                ch = " "
-            else:
-                in_space = False
-            chars.append(ch)
-            offsets.append(index)
-        return cls("".join(chars), tuple(offsets))
+        position = 0
+        # Whole runs at a time: the text between whitespace runs is copied
+        # as it is, each run becomes one space mapped to the run's start.
+        for run in _WHITESPACE.finditer(text):
+            pieces.append(text[position : run.start()])
+            offsets.extend(range(position, run.start()))
+            pieces.append(" ")
+            offsets.append(run.start())
+            position = run.end()
+        pieces.append(text[position:])
+        offsets.extend(range(position, len(text)))
+        return cls("".join(pieces), offsets)
 
 
 def normalise(text: str) -> str:
-    return NormalisedText.of(text).text.strip()
+    """The normalised form alone, without the offset map."""
+    return _WHITESPACE.sub(" ", text.translate(_QUOTE_MARKS)).strip()
 
 
 @dataclass(frozen=True)

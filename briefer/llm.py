@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import random
+from functools import lru_cache
+import threading
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -68,6 +71,7 @@ class ModelSettings:
     max_output_tokens: int = 8000
     response_mode: str = "json_schema"  # or "json_object" for servers without structured outputs
     adaptive_throttle: bool = True  # slow every thread down on 429 (see briefer/throttle.py)
+    max_in_flight: int | None = None  # requests on the wire at once, across threads
 
 
 @dataclass
@@ -164,6 +168,28 @@ def _no_recording_cause(exc: BaseException) -> bool:
     return False
 
 
+@lru_cache(maxsize=1)
+def _capped_transport_class():
+    import httpx2
+
+    class _CappedTransport(httpx2.HTTPTransport):
+        """At most ``limit`` requests waiting on the server at once."""
+
+        def __init__(self, limit: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._slots = threading.BoundedSemaphore(limit)
+
+        def handle_request(self, request):  # type: ignore[override]
+            with self._slots:
+                return super().handle_request(request)
+
+    return _CappedTransport
+
+
+def CappedTransport(limit: int, **kwargs: Any):  # noqa: N802 - builds the class lazily, httpx2 is heavy to import
+    return _capped_transport_class()(limit, **kwargs)
+
+
 class LLMClient:
     """Structured completions from an OpenAI-compatible server."""
 
@@ -171,14 +197,26 @@ class LLMClient:
         import openai
 
         self.settings = settings
+        http_client = None
+        if settings.max_in_flight:
+            import httpx2
+
+            # The cap sits at the transport, around the wire only: threads beyond
+            # it build the next request or ground the last answer meanwhile.
+            http_client = httpx2.Client(transport=CappedTransport(settings.max_in_flight), timeout=settings.timeout_s)
         self._client = openai.OpenAI(
             api_key=settings.api_key or "no-key-replay",
             base_url=settings.base_url,
             max_retries=0,
             timeout=settings.timeout_s,
+            http_client=http_client,
         )
+        # Resolve the SDK's lazily imported resources now, once, rather than
+        # under the import lock in every thread of the first wave of requests.
+        _ = self._client.chat.completions.with_raw_response
         self._sleep = sleep
         self.throttle = AdaptiveThrottle() if settings.adaptive_throttle else None
+
 
     def complete(self, messages: list[dict[str, str]], response_model: type[T], *, max_tokens: int | None = None, log: AttemptLog | None = None) -> Completion[T]:
         """One structured answer, retrying transient failures.
@@ -214,8 +252,9 @@ class LLMClient:
 
         log.attempts += 1
         request: dict[str, Any] = {"model": self.settings.model, "messages": messages, "max_completion_tokens": max_tokens}
-        ticket = self.throttle.acquire() if self.throttle is not None else None
+        ticket = None
         try:
+            ticket = self.throttle.acquire() if self.throttle is not None else None
             if self.settings.response_mode == "json_object":
                 raw = self._client.chat.completions.with_raw_response.create(response_format={"type": "json_object"}, **request)
             else:
@@ -234,20 +273,20 @@ class LLMClient:
         if ticket is not None:
             self.throttle.done(ticket)
         try:
-            body = raw.http_response.json()
-        except ValueError as exc:
-            log.usage = log.usage + Usage(requests=1)
-            raise MalformedResponse("the server's answer was not valid JSON") from exc
-        usage, model = self._usage_of(body)
-        log.usage = log.usage + usage
-        try:
             completion = raw.parse()
         except openai.LengthFinishReasonError as exc:
+            self._count(raw, log)
             raise Truncated(f"the answer was cut off at the output limit ({max_tokens} tokens)") from exc
         except ValidationError as exc:
+            usage, model = self._count(raw, log)
             raise InvalidAnswer(_validation_problems(exc), usage, model) from exc
         except json.JSONDecodeError as exc:
-            raise InvalidAnswer([f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"], usage, model) from exc
+            # The HTTP body itself is not JSON: a transport glitch, retried.
+            log.usage = log.usage + Usage(requests=1)
+            raise MalformedResponse("the server's answer was not valid JSON") from exc
+        usage = _usage(completion.usage)
+        model = completion.model or ""
+        log.usage = log.usage + usage
         choice = completion.choices[0]
         if choice.finish_reason == "length":
             raise Truncated(f"the answer was cut off at the output limit ({max_tokens} tokens)")
@@ -267,18 +306,23 @@ class LLMClient:
             raise InvalidAnswer(_validation_problems(exc), usage, model) from exc
 
     @staticmethod
-    def _usage_of(body: Any) -> tuple[Usage, str]:
-        if not isinstance(body, dict):
-            return Usage(requests=1), ""
-        usage = body.get("usage") or {}
-        return (
-            Usage(
-                prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                completion_tokens=int(usage.get("completion_tokens") or 0),
-                requests=1,
-            ),
-            str(body.get("model") or ""),
-        )
+    def _count(raw: Any, log: AttemptLog) -> tuple[Usage, str]:
+        """Usage of an answer the SDK could not parse, read from the raw body."""
+        try:
+            body = raw.http_response.json()
+        except ValueError:
+            body = {}
+        usage = _usage(SimpleNamespace(**(body.get("usage") or {})) if isinstance(body, dict) else None)
+        log.usage = log.usage + usage
+        return usage, str(body.get("model") or "") if isinstance(body, dict) else ""
+
+
+def _usage(reported: Any) -> Usage:
+    return Usage(
+        prompt_tokens=int(getattr(reported, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(reported, "completion_tokens", 0) or 0),
+        requests=1,
+    )
 
 
 def _validation_problems(exc: ValidationError) -> list[str]:

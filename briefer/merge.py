@@ -192,16 +192,21 @@ def _split_by_similarity(event_type: str, area: str, members: list[Claim]) -> li
         candidates: set[int] = set()
         for w in prefix:
             candidates.update(index[w])
+        own_root = i  # i is new: nothing has joined it yet
+        size = len(ws)
         for j in sorted(candidates):
-            if find(i) == find(j):
+            other_root = find(j)
+            if other_root == own_root:
                 continue  # already joined: scoring the pair would change nothing
-            common = ws & words[j]
-            union = len(ws) + len(words[j]) - len(common)
+            other = words[j]
+            common = ws & other
+            union = size + len(other) - len(common)
             score = len(common) / union if union else 0.0
             if score >= SIMILARITY_THRESHOLD:
                 shared = ", ".join(sorted(common)[:6])
                 why[i] = f"{members[i].id} and {members[j].id} share {score:.0%} of their content words ({shared})"
-                parent[find(i)] = find(j)
+                parent[own_root] = other_root
+                own_root = other_root
         for w in prefix:
             index[w].append(i)
     by_root: dict[int, _Cluster] = {}
@@ -228,16 +233,20 @@ def _prefix_length(size: int) -> int:
 def _join_disputes(clusters: list[_Cluster]) -> None:
     """A claim the model linked as denying another joins that claim's group."""
     home: dict[str, _Cluster] = {}
+    ids: dict[int, set[str]] = {}
     for cluster in clusters:
+        ids[id(cluster)] = {claim.id for claim in cluster.claims}
         for claim in cluster.claims:
             home.setdefault(claim.id, cluster)
     for cluster in list(clusters):
-        for claim in list(cluster.claims):
-            target = home.get(claim.disputes or "")
-            if target is None or target is cluster or home[claim.id] is not cluster or claim in target.claims:
+        for claim in [c for c in cluster.claims if c.disputes]:
+            target = home.get(claim.disputes)
+            if target is None or target is cluster or home[claim.id] is not cluster or claim.id in ids[id(target)]:
                 continue
-            cluster.claims.remove(claim)
+            cluster.claims = [c for c in cluster.claims if c is not claim]
+            ids[id(cluster)].discard(claim.id)
             target.claims.append(claim)
+            ids[id(target)].add(claim.id)
             home[claim.id] = target
             target.reasons.append(f"{claim.id} denies or contradicts {claim.disputes} in the same report")
 

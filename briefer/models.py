@@ -9,6 +9,7 @@ Two families live here:
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Literal
 
@@ -92,6 +93,17 @@ class ClaimDraft(_Strict):
 
 
 class BriefDraft(_Strict):
+    @classmethod
+    def model_json_schema(cls, *args, **kwargs):  # type: ignore[override]
+        # The openai SDK rebuilds the response schema on every call, which
+        # costs more CPU than the rest of a request; build it once. A copy is
+        # returned because the SDK adjusts the schema in place.
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        if "_schema_cache" not in cls.__dict__:
+            cls._schema_cache = super().model_json_schema()
+        return copy.deepcopy(cls._schema_cache)
+
     outlet: str | None = Field(description="The publisher if the text names it as publisher; null otherwise.")
     dateline: str | None = Field(description="The dateline place, e.g. 'DAMASCUS', or null.")
     published: str | None = Field(description="Publication date YYYY-MM-DD, stated or estimated.")

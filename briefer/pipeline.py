@@ -9,7 +9,7 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Callable, Mapping, Protocol, TypeVar
 
 from . import __version__
 from .extract import ExtractionFailed, Extractor
@@ -20,6 +20,9 @@ from .dedupe import near_duplicates
 from .merge import merge
 from .models import Claim, Day, Notice, Report, ReportBrief, SourceRow, Usage
 from .takeaways import takeaways
+
+T = TypeVar("T")
+
 
 class Progress(Protocol):
     def note(self, message: str) -> None:
@@ -50,12 +53,21 @@ class DailyRequest:
     date: dt.date
     reports_dir: Path
     window_days: int = 7
-    concurrency: int = 4
+    concurrency: int = 4  # model requests in flight at once
+    # Threads beyond `concurrency` that prepare the next request and ground the
+    # last answer while others wait on the model; only useful when the client
+    # caps requests in flight itself (ModelSettings.max_in_flight).
+    prep_threads: int = 0
     refresh: bool = False
     max_report_bytes: int = DEFAULT_MAX_BYTES
     mode: str = "live"
     priced_model: str = ""  # the model asked for: what a provider bills
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+
+def prep_threads(concurrency: int) -> int:
+    """Extra threads for a client that caps requests in flight at ``concurrency``."""
+    return 0 if concurrency <= 1 else max(1, concurrency // 2)
 
 
 @dataclass
@@ -81,7 +93,8 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
     if not primary and not undated:
         raise NoReportsForDay(f"no reports dated {request.date} in {request.reports_dir} ({len(ingested.reports)} readable reports in all)")
 
-    briefs, failed, cached = _extract_all(wanted, extractor, request, progress, notices)
+    # Finding wire copies needs only the texts: done while the model works.
+    briefs, failed, cached, all_copies = _extract_all(wanted, extractor, request, progress, notices, meanwhile=lambda: near_duplicates(wanted))
     start = request.date - dt.timedelta(days=request.window_days)
     roles: dict[str, str] = {}
     for report in wanted:
@@ -104,7 +117,7 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
         )
 
     used = [briefs[r.id] for r in wanted if r.id in roles]
-    copies = near_duplicates([r for r in wanted if r.id in roles])
+    copies = {copy: (original, score) for copy, (original, score) in all_copies.items() if copy in roles and original in roles}
     for copy_id, (original_id, score) in sorted(copies.items()):
         notices.append(Notice(
             stage="merge", subject=f"report {copy_id}", severity="info",
@@ -144,20 +157,40 @@ def reports_by_id(reports: list[Report]) -> dict[str, Report]:
     return {r.id: r for r in reports}
 
 
-def _extract_all(reports: list[Report], extractor: Extractor, request: DailyRequest, progress: Progress, notices: list[Notice]) -> tuple[dict[str, ReportBrief], list[str], set[str]]:
+def _extract_all(
+    reports: list[Report], extractor: Extractor, request: DailyRequest, progress: Progress, notices: list[Notice], meanwhile: Callable[[], T]
+) -> tuple[dict[str, ReportBrief], list[str], set[str], T]:
+    """Every report's brief, concurrently. ``meanwhile`` runs in this thread
+    once the first answer is in, when the workers are all waiting on the model
+    (run at the start, it would slow the first wave of requests)."""
     briefs: dict[str, ReportBrief] = {}
     failed: list[str] = []
     cached: set[str] = set()
+    done = 0
+    # Cache hits first, in this thread: threads only pay off while waiting on the model.
+    misses = []
+    for report in reports:
+        brief = None if request.refresh else extractor.cached(report)
+        if brief is None:
+            misses.append(report)
+            continue
+        briefs[report.id] = brief
+        cached.add(report.id)
+        done += 1
+        progress.advance(done, len(reports), f"report {report.id}: {len(brief.claims)} claims, {len(brief.rejected)} rejected (cache)")
 
     def one(report: Report):
         try:
-            return report, *extractor.extract(report, refresh=request.refresh), None
+            return report, *extractor.extract(report, refresh=True), None
         except ExtractionFailed as exc:
             return report, None, False, exc
 
-    with ThreadPoolExecutor(max_workers=max(1, request.concurrency)) as pool:
+    side_result: list[T] = []
+    with ThreadPoolExecutor(max_workers=max(1, request.concurrency + request.prep_threads)) as pool:
         # map() yields in input order, so notes and ids never depend on timing
-        for done, (report, brief, from_cache, error) in enumerate(pool.map(one, reports), start=1):
+        for done, (report, brief, from_cache, error) in enumerate(pool.map(one, misses), start=done + 1):
+            if not side_result:
+                side_result.append(meanwhile())
             if error is not None:
                 reason = error.reason
                 if isinstance(error.__cause__, NoRecording):
@@ -171,7 +204,9 @@ def _extract_all(reports: list[Report], extractor: Extractor, request: DailyRequ
                 cached.add(report.id)
             source = "cache" if from_cache else f"{brief.attempts} request{'s' if brief.attempts != 1 else ''}"
             progress.advance(done, len(reports), f"report {report.id}: {len(brief.claims)} claims, {len(brief.rejected)} rejected ({source})")
-    return briefs, failed, cached
+    if not side_result:
+        side_result.append(meanwhile())
+    return briefs, failed, cached, side_result[0]
 
 
 def _numbered_claims(briefs: list[ReportBrief]) -> list[Claim]:

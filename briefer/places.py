@@ -15,8 +15,9 @@ _ARTICLE = re.compile(r"^(?:the|al|el|as|ad|ar|an)[\s-]+")
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation that spellings disagree on."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # ASCII has no accents to strip
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower().replace("’", "'").replace("‘", "'")
     text = re.sub(r"['`]", "", text)
     text = re.sub(r"[^a-z0-9]+", " ", text).strip()
@@ -54,6 +55,7 @@ class OriginTable:
     patterns: list[tuple[str, re.Pattern[str], str]]  # (origin, pattern, alignment), longest first
     loaded_terms: dict[str, str]  # folded term -> leaning
     actor_patterns: list[tuple[str, re.Pattern[str]]]  # longest first
+    alignments: dict[str, str]  # origin -> alignment
 
     def actor_of(self, name: str) -> str:
         lowered = name.lower()
@@ -70,10 +72,7 @@ class OriginTable:
         return speaker.strip() or "unknown"
 
     def alignment_of(self, origin: str) -> str:
-        for name, _, alignment in self.patterns:
-            if name == origin:
-                return alignment
-        return "neutral"
+        return self.alignments.get(origin, "neutral")
 
     def leaning_of(self, term: str) -> str | None:
         """The side a loaded term leans to, if the term contains one."""
@@ -111,7 +110,8 @@ def origin_table() -> OriginTable:
     actors = [(actor, _word_pattern(p), len(p)) for actor, entry in data["actors"].items() for p in entry["patterns"]]
     actors.sort(key=lambda row: -row[2])
     loaded = {fold(term): leaning for leaning, terms in data["loaded_terms"].items() for term in terms}
-    return OriginTable([(o, p, a) for o, p, a, _ in rows], loaded, [(a, p) for a, p, _ in actors])
+    alignments = {origin: entry["alignment"] for origin, entry in data["origins"].items()}
+    return OriginTable([(o, p, a) for o, p, a, _ in rows], loaded, [(a, p) for a, p, _ in actors], alignments)
 
 
 def _word_pattern(phrase: str) -> re.Pattern[str]:

@@ -53,6 +53,6 @@ def takeaways(groups: list[Group], claims: dict[str, Claim], primary_reports: se
     # Disputes and overturned reporting matter most; keep at least one of each kind found.
     contested = [t for t in found if "is disputed" in t.text]
     superseded = [t for t in found if t.text.startswith("Earlier reporting overtaken")]
-    corroborated = [t for t in found if t not in contested and t not in superseded]
+    corroborated = [t for t in found if "is disputed" not in t.text and not t.text.startswith("Earlier reporting overtaken")]
     chosen = contested[:3] + superseded[:1] + corroborated
     return chosen[:MAX_TAKEAWAYS]

@@ -125,3 +125,32 @@ def test_an_undated_report_whose_date_cannot_be_estimated_is_listed_not_dropped(
     (note,) = [n for n in day.notes if n.subject == "009"]
     assert "no date could be estimated" in note.message
     assert len(day.sources) == 4
+
+
+def test_requests_in_flight_never_exceed_the_concurrency(tmp_path):
+    import threading
+    import time
+
+    from briefer.pipeline import prep_threads
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for n in range(12):
+        (folder / f"{n:03d}.txt").write_text(f"date 2024-12-07 Fighting was reported in district {n} of Homs on Saturday.")
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0}
+
+    def counting(body, attempt):
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.1)
+        with lock:
+            state["now"] -= 1
+        return Reply.content(answer_quoting_first_sentence(body))
+
+    with OpenAICompatibleServer(counting, model_name="counting") as server:
+        settings = ModelSettings(model="m", api_key="k", base_url=server.base_url, timeout_s=5, max_in_flight=3)
+        extractor = Extractor(LLMClient(settings), PromptSet(), BriefCache(tmp_path / "cache"))
+        run_daily(DailyRequest(date=DAY, reports_dir=folder, concurrency=3, prep_threads=prep_threads(3)), extractor)
+    assert state["peak"] == 3  # busy, and never more than --concurrency at the server

@@ -372,6 +372,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._not_found()
 
     def do_POST(self) -> None:
+        arrived = time.monotonic()
         raw = self._read_body()
         if self._path() != "/v1/chat/completions":
             self._not_found()
@@ -386,32 +387,38 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "invalid_request_error", None))
             return
         owner = self.server.owner
-        attempt_index = owner._record(body)
+        attempt_index = owner._record(body, raw or b"")
         try:
             reply = owner.responder(body, attempt_index)
         except Exception as exc:  # a broken responder must not hang the client
             reply = Reply.error(500, f"test server responder failed: {type(exc).__name__}: {exc}")
         if not isinstance(reply, Reply):
             reply = Reply.error(500, f"test server responder returned {type(reply).__name__}, not Reply")
-        if reply.delay_s and owner._stopping.wait(reply.delay_s):
+        # delay_s counts from the request's arrival, so the server's own work
+        # (parsing, recording, answering) is part of the latency, not added to it.
+        answer = self._prepare(body, reply)  # before the wait, so it is part of the latency
+        remaining = reply.delay_s - (time.monotonic() - arrived)
+        if reply.delay_s and remaining > 0 and owner._stopping.wait(remaining):
             self._reset_connection()  # server stopping: do not keep the client waiting
             return
-        self._answer(body, reply)
+        if answer is None:
+            self._reset_connection()
+        else:
+            self._send_raw(*answer)
 
-    def _answer(self, body: dict, reply: Reply) -> None:
+    def _prepare(self, body: dict, reply: Reply) -> tuple[int, bytes, Mapping[str, str]] | None:
+        """(status, body bytes, headers) to send, or None to reset the connection."""
         owner = self.server.owner
         if reply.kind == "reset":
-            self._reset_connection()
-        elif reply.kind == "malformed":
-            self._send_raw(200, reply.text.encode("utf-8"), reply.headers)
-        elif reply.kind == "error":
+            return None
+        if reply.kind == "malformed":
+            return 200, reply.text.encode("utf-8"), reply.headers
+        if reply.kind == "error":
             default_type, default_code = _DEFAULT_ERROR_TYPES.get(
                 reply.status, ("server_error" if reply.status >= 500 else "invalid_request_error", None))
-            self._send_json(reply.status, _error_body(
-                reply.text, reply.error_type or default_type, reply.error_code or default_code),
-                reply.headers)
-        else:
-            self._send_json(200, owner._completion(body, reply), reply.headers)
+            payload = _error_body(reply.text, reply.error_type or default_type, reply.error_code or default_code)
+            return reply.status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), reply.headers
+        return 200, json.dumps(owner._completion(body, reply), ensure_ascii=False).encode("utf-8"), reply.headers
 
 
 class OpenAICompatibleServer:
@@ -499,10 +506,13 @@ class OpenAICompatibleServer:
             return len(self._requests)
 
     # -- internals ----------------------------------------------------
-    def _record(self, body: dict) -> int:
-        key = request_key(body)
+    def _record(self, body: dict, raw: bytes) -> int:
+        # Identical requests from one client are identical bytes; hashing the
+        # bytes is cheaper than canonical JSON. The parsed body is freshly
+        # made per request, and `requests` hands out copies.
+        key = hashlib.sha256(raw).hexdigest()
         with self._lock:
-            self._requests.append(copy.deepcopy(body))
+            self._requests.append(body)
             attempt = self._seen.get(key, 0)
             self._seen[key] = attempt + 1
         return attempt
