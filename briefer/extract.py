@@ -88,24 +88,21 @@ class Extractor:
     def _extract_live(self, report: Report) -> ReportBrief:
         log = AttemptLog()
         chunks = split_text(report.text, self.options.chunk_chars, self.options.overlap_chars)
-        whole = NormalisedText.of(report.text)
         if len(chunks) == 1:
-            draft, model, reasks = self._draft(report, None, log, whole)
+            draft, model, reasks, whole = self._draft(report, None, log)
             return build_brief(report, draft, whole, model=model, attempts=log.attempts, reasks=reasks, usage=log.usage)
-        drafts = []
-        for number, (_, text) in enumerate(chunks, start=1):
-            drafts.append(self._draft(report.model_copy(update={"text": text}), (number, len(chunks)), log))
-        combined = _combine([d for d, _, _ in drafts])
-        brief = build_brief(
-            report, combined, whole, model=drafts[-1][1],
-            attempts=log.attempts, reasks=sum(r for _, _, r in drafts), usage=log.usage, dedupe=True,
+        drafts = [self._draft(report.model_copy(update={"text": text}), (number, len(chunks)), log) for number, (_, text) in enumerate(chunks, start=1)]
+        combined = _combine([d for d, _, _, _ in drafts])
+        return build_brief(
+            report, combined, NormalisedText.of(report.text), model=drafts[-1][1],
+            attempts=log.attempts, reasks=sum(r for _, _, r, _ in drafts), usage=log.usage, dedupe=True,
         )
-        return brief
 
-    def _draft(self, report: Report, part: tuple[int, int] | None, log: AttemptLog, normalised: NormalisedText | None = None) -> tuple[BriefDraft, str, int]:
-        """One grounded-as-far-as-possible draft for a report or one of its chunks."""
+    def _draft(self, report: Report, part: tuple[int, int] | None, log: AttemptLog) -> tuple[BriefDraft, str, int, NormalisedText]:
+        """One grounded-as-far-as-possible draft for a report or one of its
+        chunks, and the normalised text it was grounded in."""
         messages = self.messages_for(report, part)
-        normalised = normalised or NormalisedText.of(report.text)
+        normalised: NormalisedText | None = None  # made after the first answer: keeps CPU off the request path
         reasks = 0
         model = ""
         budget = self.client.settings.max_output_tokens
@@ -128,6 +125,7 @@ class Extractor:
                 raise ExtractionFailed(report.id, str(exc)) from exc
             model = completion.model or model
             draft = completion.parsed
+            normalised = normalised or NormalisedText.of(report.text)
             problems = _grounding_problems(draft, normalised)
             if problems and reasks < self.options.max_reasks:
                 reasks += 1
@@ -137,7 +135,7 @@ class Extractor:
                     {"role": "user", "content": self.prompts.render("reask.user.j2", problems=problems)},
                 ]
                 continue
-            return draft, model, reasks
+            return draft, model, reasks, normalised
 
 
 def _combine(drafts: list[BriefDraft]) -> BriefDraft:
