@@ -154,3 +154,22 @@ def test_requests_in_flight_never_exceed_the_concurrency(tmp_path):
         extractor = Extractor(LLMClient(settings), PromptSet(), BriefCache(tmp_path / "cache"))
         run_daily(DailyRequest(date=DAY, reports_dir=folder, concurrency=3, prep_threads=prep_threads(3)), extractor)
     assert state["peak"] == 3  # busy, and never more than --concurrency at the server
+
+
+def test_output_order_does_not_depend_on_concurrency(reports, tmp_path):
+    import random
+    import time
+
+    def jittery(body, attempt):
+        time.sleep(random.uniform(0, 0.05))  # answers arrive out of order
+        return Reply.content(answer_quoting_first_sentence(body))
+
+    days = []
+    for concurrency in (1, 4):
+        with OpenAICompatibleServer(jittery, model_name="jitter") as server:
+            settings = ModelSettings(model="m", api_key="k", base_url=server.base_url, timeout_s=5, max_in_flight=concurrency)
+            extractor = Extractor(LLMClient(settings), PromptSet(), BriefCache(tmp_path / f"cache{concurrency}"))
+            days.append(run_daily(DailyRequest(date=DAY, reports_dir=reports, concurrency=concurrency), extractor).day)
+    one, many = days
+    assert [c.model_dump() for c in one.claims] == [c.model_dump() for c in many.claims]
+    assert [g.model_dump() for g in one.groups] == [g.model_dump() for g in many.groups]
