@@ -130,13 +130,14 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
     usage = sum((b.usage for b in briefs.values()), Usage())
     run_requests = sum(b.usage.requests for rid, b in briefs.items() if rid not in cached)
     models = sorted({b.model for b in briefs.values() if b.model})
+    report_of = {r.id: r for r in wanted}
     day = Day(
         date=request.date,
         window_start=start,
         generated_at=(now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         model=", ".join(models) or "none",
         mode=request.mode,
-        sources=[_source_row(reports_by_id(wanted)[b.report_id], b, roles[b.report_id]) for b in used],
+        sources=[_source_row(report_of[b.report_id], b, roles[b.report_id]) for b in used],
         claims=claims,
         rejected=[r for b in used for r in b.rejected],
         groups=result.groups,
@@ -151,10 +152,6 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
         briefer_version=__version__,
     )
     return DayRun(day=day, failed_reports=failed, cached=len(cached))
-
-
-def reports_by_id(reports: list[Report]) -> dict[str, Report]:
-    return {r.id: r for r in reports}
 
 
 def _extract_all(
@@ -222,7 +219,7 @@ def _numbered_claims(briefs: list[ReportBrief]) -> list[Claim]:
     return claims
 
 
-def _credit_copies(claims: list[Claim], copies: dict[str, tuple[str, str]]) -> list[Claim]:
+def _credit_copies(claims: list[Claim], copies: dict[str, tuple[str, float]]) -> list[Claim]:
     """A wire copy's own-voice claims belong to the report it copies."""
     if not copies:
         return claims
