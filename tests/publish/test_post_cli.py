@@ -104,3 +104,11 @@ def test_post_refuses_a_file_that_is_not_a_day(tmp_path):
     bad.write_text("# not json")
     result = run("post", str(bad), "--to", "git:/nowhere")
     assert result.exit_code == 4 and "not a briefer day JSON" in result.stderr
+
+
+def test_post_dry_run_changes_nothing(sample_project, bare_repo):
+    assert run("daily", "--date", "2024-12-07", "--out", "day.md", "--json", "day.json").exit_code == 0
+    result = run("post", "day.json", "--to", f"git:{bare_repo}", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "would change: git:" in result.stderr
+    assert git("--git-dir", str(bare_repo), "branch", "--list").strip() == ""  # still empty: no commit was pushed
