@@ -35,6 +35,9 @@ EVENT_LABELS = {
 # place (or the toll/displacement in it, per what is counted) is one question.
 _BLOCK_IS_MATTER = {"territorial_control"}
 _COUNTED_MATTERS = {"casualties", "displacement"}
+# A border (the gazetteer's areas name one border each) is one matter: whether
+# it is open, closed or cut, whoever words it how.
+_ONE_MATTER_PER_AREA = {"border_crossing"}
 SIMILARITY_THRESHOLD = 0.34
 _STOPWORDS = set(
     "a an and are as at be by for from has have in into is it its of on or that the their this to was were with "
@@ -129,6 +132,10 @@ def _cluster(claims: list[Claim]) -> list[_Cluster]:
         if event_type in _BLOCK_IS_MATTER:
             cluster = _Cluster((event_type, area, ""), list(members))
             cluster.reasons.append(f"all claims about control of {area}")
+            clusters.append(cluster)
+        elif event_type in _ONE_MATTER_PER_AREA:
+            cluster = _Cluster((event_type, area, ""), list(members))
+            cluster.reasons.append(f"all claims about crossings on the {area}" if "border" in area else f"all claims about border crossings in {area}")
             clusters.append(cluster)
         elif event_type in _COUNTED_MATTERS:
             clusters.extend(_split_by_counted(event_type, area, members))

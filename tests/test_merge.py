@@ -210,3 +210,13 @@ def test_contradiction_leaves_sideless_claims_as_context():
     group = only_group([gov, opp, side_less])
     assert group.conflict == "contradiction"
     assert {m.claim_id: m.relation for m in group.members} == {"C1": "contradicts", "C2": "contradicts", "C3": "related"}
+
+
+def test_claims_about_one_border_are_one_matter_however_worded():
+    outlet = claim(id="C1", event_type="border_crossing", area="Syria–Jordan border", origin="unknown (report 000)",
+                   statement="Jordan closed its border with Syria as the fighting reached close to Jordanian territory.")
+    government = claim(id="C2", event_type="border_crossing", area="Syria–Jordan border", origin="Jordanian government",
+                       statement="The Jordanian government announced it closed its border crossing over security conditions.")
+    group = only_group([outlet, government])
+    assert group.status == "corroborated" and group.independent_origins == 2
+    assert "all claims about crossings on the Syria–Jordan border" in group.reasons
