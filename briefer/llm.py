@@ -16,15 +16,12 @@ from functools import lru_cache
 import threading
 from types import SimpleNamespace
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from .models import Usage
 from .throttle import AdaptiveThrottle
-
-if TYPE_CHECKING:
-    import openai
 
 T = TypeVar("T", bound=BaseModel)
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}

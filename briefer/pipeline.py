@@ -183,9 +183,10 @@ def _extract_all(
             return report, None, False, exc
 
     side_result: list[T] = []
+    first = done + 1
     with ThreadPoolExecutor(max_workers=max(1, request.concurrency + request.prep_threads)) as pool:
         # map() yields in input order, so notes and ids never depend on timing
-        for done, (report, brief, from_cache, error) in enumerate(pool.map(one, misses), start=done + 1):
+        for done, (report, brief, from_cache, error) in enumerate(pool.map(one, misses), start=first):
             if not side_result:
                 side_result.append(meanwhile())
             if error is not None:

@@ -4,8 +4,6 @@ counted at the server, not inferred from the client."""
 import datetime as dt
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
