@@ -65,8 +65,15 @@ def view(day: Day) -> dict:
     for group in day.groups:
         for cid in group.claim_ids:
             groups_of[cid].append(group.id)
+    framing_rows = []  # one row per actor and outlet, its terms side by side
+    for row in day.framing:
+        by_label: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for label, term, cid in row.terms:
+            by_label[label].append((term, cid))
+        framing_rows.extend((row.actor, label, terms) for label, terms in by_label.items())
     return {
         "day": day,
+        "framing_rows": framing_rows,
         "groups_of": groups_of,
         "members": lambda g: [(claims[m.claim_id], m.relation) for m in g.members],
         "claims": claims,
