@@ -183,7 +183,9 @@ def _capped_transport_class():
     return _CappedTransport
 
 
-def CappedTransport(limit: int, **kwargs: Any):  # noqa: N802 - builds the class lazily, httpx2 is heavy to import
+def capped_transport(limit: int, **kwargs: Any):
+    """An httpx2 transport that holds at most ``limit`` requests on the wire
+    (the class is made on first use: httpx2 is heavy to import)."""
     return _capped_transport_class()(limit, **kwargs)
 
 
@@ -196,11 +198,10 @@ class LLMClient:
         self.settings = settings
         http_client = None
         if settings.max_in_flight:
-            import httpx2
-
             # The cap sits at the transport, around the wire only: threads beyond
-            # it build the next request or ground the last answer meanwhile.
-            http_client = httpx2.Client(transport=CappedTransport(settings.max_in_flight), timeout=settings.timeout_s)
+            # it build the next request or ground the last answer meanwhile. The
+            # SDK's own client class keeps its connection limits and redirects.
+            http_client = openai.DefaultHttpxClient(transport=capped_transport(settings.max_in_flight), timeout=settings.timeout_s)
         self._client = openai.OpenAI(
             api_key=settings.api_key or "no-key-replay",
             base_url=settings.base_url,
@@ -213,7 +214,6 @@ class LLMClient:
         _ = self._client.chat.completions.with_raw_response
         self._sleep = sleep
         self.throttle = AdaptiveThrottle() if settings.adaptive_throttle else None
-
 
     def complete(self, messages: list[dict[str, str]], response_model: type[T], *, max_tokens: int | None = None, log: AttemptLog | None = None) -> Completion[T]:
         """One structured answer, retrying transient failures.
