@@ -437,7 +437,7 @@ def figure_rows(claims: list[Claim], group_of: dict[str, Group]) -> list[FigureR
     result = []
     for (counted, area, unit, _), entries in sorted(rows.items()):
         entries.sort(key=lambda e: e[1].value)  # conservative value first
-        first_claim, first_figure = entries[0]
+        _, first_figure = entries[0]
         statuses = sorted({group_of[c.id].status for c, _ in entries if c.id in group_of})
         result.append(
             FigureRow(

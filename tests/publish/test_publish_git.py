@@ -121,11 +121,17 @@ def test_index_keeps_human_text(remote: Path, tmp_path: Path) -> None:
     assert index.index("2024-12-07") < index.index("2024-12-06")
 
 
-def test_race_with_another_pusher_is_rebased(remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def other(remote: Path, tmp_path: Path) -> Path:
+    """A second clone of the wiki, made after a first day was posted: someone else's checkout."""
+    publisher_for(f"git:{remote}").publish(page("2024-12-05"))
+    clone = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    return clone
+
+
+def test_race_with_another_pusher_is_rebased(remote: Path, other: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pub = publisher_for(f"git:{remote}")
-    pub.publish(page("2024-12-05"))
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
     real_push = GitWikiPublisher._push
     raced = []
 
@@ -152,11 +158,8 @@ def test_race_with_another_pusher_is_rebased(remote: Path, tmp_path: Path, monke
     assert [line[3:13] for line in links] == ["2024-12-07", "2024-12-06", "2024-12-05"]
 
 
-def test_push_rejected_every_time_gives_up(remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_rejected_every_time_gives_up(remote: Path, other: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pub = publisher_for(f"git:{remote}")
-    pub.publish(page("2024-12-05"))
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
     real_push = GitWikiPublisher._push
     tries = []
 
