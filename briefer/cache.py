@@ -1,16 +1,20 @@
-"""A content-addressed cache of finished report briefs, on disk.
+"""A content-addressed cache of the model's answers, on disk.
 
-One JSON file per key, written atomically, so a run that dies halfway keeps
-every brief it finished and the next run picks up from there.
+It holds only what the model said (the answer's JSON, model name, usage),
+never anything derived from it: grounding, origins, labels and any story
+profile are recomputed on every run, so editing a profile or upgrading
+briefer takes effect without asking the model again. One JSON file per key,
+written atomically, so a run that dies halfway keeps every answer it got.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Protocol
 
 from .atomic import write_atomically
-from .models import ReportBrief
+from .models import ModelAnswer
 
 
 def cache_key(*parts: str) -> str:
@@ -21,29 +25,34 @@ def cache_key(*parts: str) -> str:
     return digest.hexdigest()
 
 
-class BriefCache:
+class AnswerCache(Protocol):
+    def get(self, key: str) -> ModelAnswer | None: ...
+    def put(self, key: str, answer: ModelAnswer) -> None: ...
+
+
+class DiskCache:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> ReportBrief | None:
+    def get(self, key: str) -> ModelAnswer | None:
         path = self._path(key)
         try:
-            return ReportBrief.model_validate_json(path.read_text("utf-8"))
+            return ModelAnswer.model_validate_json(path.read_text("utf-8"))
         except (OSError, ValueError):
             return None  # absent or damaged: treated as a miss and rewritten
 
-    def put(self, key: str, brief: ReportBrief) -> None:
+    def put(self, key: str, answer: ModelAnswer) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, brief.model_dump_json(), durable=False)  # a lost entry is only a miss
+        write_atomically(path, answer.model_dump_json(), durable=False)  # a lost entry is only a miss
 
 
 class NoCache:
-    def get(self, key: str) -> ReportBrief | None:
+    def get(self, key: str) -> ModelAnswer | None:
         return None
 
-    def put(self, key: str, brief: ReportBrief) -> None:
+    def put(self, key: str, answer: ModelAnswer) -> None:
         return None

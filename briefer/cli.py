@@ -87,7 +87,8 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     """briefer turns a day's news reports into a daily situation report.
 
     Every claim keeps who said it, through whom, and a verbatim quote; claims
-    are grouped into corroborated, contested and superseded, counting
+    are reconciled into matters (the model judges which claims and speakers
+    belong together) and labelled corroborated or contested by rule, counting
     independent origins rather than outlets.
 
     With no OPENAI_API_KEY or OPENAI_BASE_URL set, briefer replays the recorded
@@ -117,17 +118,18 @@ def _load(ctx: click.Context, flags: dict):
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cassette", type=click.Path(path_type=Path, dir_okay=False), help="Cassette to replay when no key is set [default: cassettes/sample-day.yaml].")
 @click.option("--max-report-bytes", type=click.IntRange(1), help="Refuse report files larger than this [default: 1000000].")
+@click.option("--profile", type=click.Path(path_type=Path, dir_okay=False), help="An optional story profile (TOML: origin aliases and camps) applied after the model's reconciling.")
 @click.option("--post", "posts", multiple=True, metavar="TARGET", help="Also post to a wiki: git:URL_OR_PATH, mediawiki:API_URL, or a name from [publish.targets]. Repeatable.")
 @click.option("--dry-run", is_flag=True, help="With --post: show what would change, change nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="A progress line per report, even when stderr is not a terminal.")
 @click.pass_context
-def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cassette, max_report_bytes, posts, dry_run, verbose):
+def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cassette, max_report_bytes, profile, posts, dry_run, verbose):
     """Build the daily sitrep for --date from the reports folder.
 
     The Markdown goes to --out (stdout by default) and is always written
     before any --post, so a failed post loses nothing.
     """
-    config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes})
+    config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes, "profile": profile})
     from .atomic import write_atomically
     from .render import render_json, render_markdown
 
@@ -173,15 +175,17 @@ def post(ctx, file, posts, dry_run):
 
 @cli.command()
 @click.option("--date", "day", required=True, callback=_parse_date, help="The day whose sitrep holds the id.")
-@click.argument("ident", metavar="CLAIM_OR_GROUP_ID")
+@click.argument("ident", metavar="CLAIM_OR_MATTER_ID")
 @click.option("--json", "json_in", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the day from this JSON twin instead of rebuilding it.")
 @click.option("--reports", type=click.Path(path_type=Path, file_okay=False), help="Folder of reports [default: reports].")
 @click.pass_context
 def explain(ctx, day, ident, json_in, reports):
-    """Say why claims were grouped and why a group got its label.
+    """Say why claims share a matter, why speakers are one origin, and which
+    rule gave a matter its label.
 
-    Shows the shared place, event type and actors, the opposing control or
-    modality, and the figures compared, with every claim's quote. Without
+    Shows the model's reasons for grouping and for merging speakers, each
+    claim's position and stance with its quote, and the rules code applied
+    to decide corroborated or contested. Without
     --json the day is rebuilt from the cache (or the cassette), which makes
     no model call for a day already run.
     """
@@ -199,7 +203,7 @@ def explain(ctx, day, ident, json_in, reports):
     try:
         click.echo(explain_id(loaded, ident))
     except UnknownId:
-        raise Failure(f"no claim or group {ident!r} in the sitrep for {day} (ids look like C12 or G3)", EXIT_INPUT) from None
+        raise Failure(f"no claim or matter {ident!r} in the sitrep for {day} (ids look like C12 or M3)", EXIT_INPUT) from None
 
 
 def _post_all(day, markdown: str, posts: tuple[str, ...], config, dry_run: bool) -> None:
@@ -237,12 +241,14 @@ def _target(name: str, config) -> tuple[str, dict[str, str]]:
 
 
 def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
-    from .cache import BriefCache, NoCache
+    from .cache import DiskCache, NoCache
     from .cassettes import cassette
     from .extract import Extractor
     from .llm import LLMClient, ModelSettings
     from .pipeline import DailyRequest, NoReportsForDay, prep_threads, run_daily
+    from .profile import ProfileError, StoryProfile
     from .prompting import PromptSet
+    from .reconcile import ReconcileOptions, Reconciler
 
     if not config.reports.is_dir():
         raise Failure(f"reports folder not found: {config.reports}", EXIT_INPUT)
@@ -262,7 +268,11 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
         prompts = PromptSet(config.prompts)
     except FileNotFoundError as exc:
         raise Failure(str(exc), EXIT_INPUT) from exc
-    cache = BriefCache(config.cache_dir) if use_cache and config.cache_dir else NoCache()
+    cache = DiskCache(config.cache_dir) if use_cache and config.cache_dir else NoCache()
+    try:
+        profile = StoryProfile.load(config.profile) if config.profile else None
+    except ProfileError as exc:
+        raise Failure(str(exc), EXIT_INPUT) from exc
     request = DailyRequest(
         date=day, reports_dir=config.reports, window_days=config.window_days, concurrency=config.concurrency,
         prep_threads=prep_threads(config.concurrency),
@@ -270,16 +280,19 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
         priced_model=config.model, prices=config.prices,
     )
     with context:
-        extractor = Extractor(LLMClient(settings), prompts, cache)
+        client = LLMClient(settings)
+        extractor = Extractor(client, prompts, cache)
+        reconciler = Reconciler(client, prompts, cache, ReconcileOptions(concurrency=config.concurrency))
         try:
-            run = run_daily(request, extractor, progress)
+            run = run_daily(request, extractor, reconciler, progress, profile=profile)
         except NoReportsForDay as exc:
             raise Failure(str(exc), EXIT_MODEL if exc.failed else EXIT_INPUT) from exc
         except FileNotFoundError as exc:
             raise Failure(str(exc), EXIT_INPUT) from exc
     _say(
-        f"briefer: {len(run.day.sources)} reports, {len(run.day.claims)} claims, {len(run.day.groups)} groups; "
-        f"{run.day.run_requests} model requests this run ({run.cached} briefs from cache)"
+        f"briefer: {len(run.day.sources)} reports, {len(run.day.claims)} claims, {len(run.day.matters)} matters, "
+        f"{len(run.day.origins)} independent origins; {run.day.run_requests} model requests this run "
+        f"({run.day.cached_answers} answers from cache)"
     )
     return run
 

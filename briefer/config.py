@@ -37,6 +37,7 @@ class Config:
     response_mode: str = "json_schema"
     prompts: Path | None = None
     templates: Path | None = None
+    profile: Path | None = None  # an optional story profile (aliases and camps)
     publish: Mapping[str, Any] = field(default_factory=dict)
     prices: Mapping[str, Any] = field(default_factory=dict)
     source: str = "defaults"
@@ -47,7 +48,7 @@ class Config:
         return bool(self.api_key or self.base_url)
 
 
-_PATHS = {"reports", "cassette", "cache_dir", "prompts", "templates"}
+_PATHS = {"reports", "cassette", "cache_dir", "prompts", "templates", "profile"}
 _INTS = {"concurrency", "window_days", "max_attempts", "max_report_bytes"}
 
 

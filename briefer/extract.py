@@ -1,9 +1,16 @@
 """Extract: Report -> ReportBrief, through the prompt layer.
 
-The model drafts a brief; every quote is grounded in the report; a brief with
-invalid fields or ungrounded quotes is re-asked with the problems listed (on a
-copy of the messages). What still fails is rejected and recorded, never
-dropped silently and never rendered as fact.
+The report goes out as numbered sentences; the model answers with a lean
+ReportDraft whose claims cite sentences ("S4-S5") rather than copying quotes.
+Code expands each reference to the verbatim text and its offsets, so a
+claim's evidence is exact by construction; an optional shorter span is
+checked against the cited sentences. A draft with bad references is re-asked
+once with the problems listed; what still fails is rejected and recorded,
+never dropped silently and never rendered as fact.
+
+The cache keeps the model's answer only. The brief is rebuilt from it on
+every run (cheap), so grounding and everything after it always reflect the
+current code.
 """
 
 from __future__ import annotations
@@ -11,23 +18,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
 
-from .cache import cache_key
-from .chunks import split_text
-from .ground import NormalisedText, QuoteNotFound, contains, locate
-from .llm import AttemptLog, InvalidAnswer, LLMClient, ModelCallError, Truncated, schema_prompt
-from .models import ActorMention, BriefDraft, Claim, ClaimDraft, Figure, RejectedClaim, Report, ReportBrief
-from .places import gazetteer, origin_table
+from pydantic import TypeAdapter, ValidationError
+
+from .asking import AnswerRejected, ask
+from .cache import AnswerCache, cache_key
+from .ground import NormalisedText, QuoteNotFound, contains
+from .llm import AttemptLog, LLMClient, ModelCallError, Truncated, schema_prompt
+from .models import ActorTerm, Claim, ClaimDraft, Figure, ModelAnswer, RejectedClaim, Report, ReportBrief, ReportDraft
 from .prompting import PromptSet
+from .sentences import BadReference, Sentences
 
 UNKNOWN_OUTLET = "unknown"
-
-
-class Cache(Protocol):
-    def get(self, key: str) -> ReportBrief | None: ...
-    def put(self, key: str, brief: ReportBrief) -> None: ...
+_DRAFTS = TypeAdapter(list[ReportDraft])
 
 
 class ExtractionFailed(ModelCallError):
@@ -40,115 +46,117 @@ class ExtractionFailed(ModelCallError):
 @dataclass(frozen=True)
 class ExtractOptions:
     max_reasks: int = 1
-    max_budget_factor: int = 4  # a cut-off answer is retried with 2x, then 4x the output budget
-    chunk_chars: int = 24_000  # longer reports are split (about 6k tokens a chunk)
-    overlap_chars: int = 1_500
+    part_chars: int = 16_000  # longer reports go out in parts of whole sentences
+    # Output budget from the part's length: the lean answer needs about
+    # 0.5 tokens per report character, plus a fixed part; the margin keeps any
+    # report clear of a cut-off answer, and the cap bounds a runaway one.
+    budget_base: int = 1_536
+    budget_per_char: float = 0.6
+    budget_cap: int = 16_384
+
+
+def output_budget(chars: int, options: ExtractOptions = ExtractOptions()) -> int:
+    """Tokens to allow an answer for a part of ``chars`` characters (multiple of 512)."""
+    wanted = options.budget_base + options.budget_per_char * chars
+    return min(options.budget_cap, 512 * math.ceil(wanted / 512))
+
+
+def parts_of(sentences: Sentences, limit: int) -> list[tuple[int, int]]:
+    """[(first, last)] sentence numbers of parts of at most ``limit`` characters."""
+    parts: list[tuple[int, int]] = []
+    first, size = 1, 0
+    for s in sentences.items:
+        length = s.end - s.start + 8
+        if size and size + length > limit:
+            parts.append((first, s.number - 1))
+            first, size = s.number, 0
+        size += length
+    if sentences.items:
+        parts.append((first, len(sentences)))
+    return parts
 
 
 class Extractor:
-    def __init__(self, client: LLMClient, prompts: PromptSet, cache: Cache, options: ExtractOptions = ExtractOptions()) -> None:
+    def __init__(self, client: LLMClient, prompts: PromptSet, cache: AnswerCache, options: ExtractOptions = ExtractOptions()) -> None:
         self.client = client
         self.prompts = prompts
         self.cache = cache
         self.options = options
-        self._schema = json.dumps(BriefDraft.model_json_schema(), sort_keys=True)  # also warms the schema cache
+        self._schema = json.dumps(ReportDraft.model_json_schema(), sort_keys=True)  # also warms the schema cache
         self._prompt_fingerprint = prompts.fingerprint()
 
     def key_for(self, report: Report) -> str:
         s = self.client.settings
         return cache_key(
-            s.model, s.response_mode, str(s.max_output_tokens), repr(self.options),
-            self._prompt_fingerprint, self._schema, report.sha256, report.id,
-            report.published.isoformat() if report.published else "", report.outlet or "", report.title or "",
+            "extract", s.model, s.response_mode, repr(self.options), self._prompt_fingerprint, self._schema,
+            report.sha256, report.id, report.published.isoformat() if report.published else "", report.outlet or "", report.title or "",
         )
 
-    def messages_for(self, report: Report, part: tuple[int, int] | None = None) -> list[dict[str, str]]:
+    def system_prompt(self) -> str:
         system = self.prompts.render("extract.system.j2")
         if self.client.settings.response_mode == "json_object":
-            system += "\n\nAnswer with one JSON object that validates against this JSON schema:\n" + schema_prompt(BriefDraft)
-        return [
-            {"role": "system", "content": system},
-            {"role": "user", "content": self.prompts.render("extract.user.j2", report=report, part=part, fence=fence_for(report.text))},
-        ]
+            system += "\n\nAnswer with one JSON object that validates against this JSON schema:\n" + schema_prompt(ReportDraft)
+        return system
+
+    def messages_for(self, report: Report, sentences: Sentences, part: tuple[int, int], parts: int) -> list[dict[str, str]]:
+        numbered = sentences.numbered(*part)
+        user = self.prompts.render(
+            "extract.user.j2", report=report, part=part, parts=parts, sentences=numbered, fence=fence_for(numbered),
+        )
+        # The static system prompt comes first and is identical for every report, so providers can cache it.
+        return [{"role": "system", "content": self.system_prompt()}, {"role": "user", "content": user}]
 
     def cached(self, report: Report) -> ReportBrief | None:
-        return self.cache.get(self.key_for(report))
+        answer = self.cache.get(self.key_for(report))
+        if answer is None:
+            return None
+        try:
+            return brief_from_answer(report, answer)
+        except ValueError:
+            return None  # a damaged entry is a miss
 
     def extract(self, report: Report, *, refresh: bool = False) -> tuple[ReportBrief, bool]:
-        """The report's brief, and whether it came from the cache."""
-        key = self.key_for(report)
+        """The report's brief, and whether its answer came from the cache."""
         if not refresh:
-            cached = self.cache.get(key)
-            if cached is not None:
-                return cached, True
-        brief = self._extract_live(report)
-        self.cache.put(key, brief)
-        return brief, False
+            brief = self.cached(report)
+            if brief is not None:
+                return brief, True
+        answer = self._ask(report)
+        self.cache.put(self.key_for(report), answer)
+        return brief_from_answer(report, answer), False
 
-    def _extract_live(self, report: Report) -> ReportBrief:
+    def _ask(self, report: Report) -> ModelAnswer:
         log = AttemptLog()
-        chunks = split_text(report.text, self.options.chunk_chars, self.options.overlap_chars)
-        if len(chunks) == 1:
-            draft, model, reasks, whole = self._draft(report, None, log)
-            return build_brief(report, draft, whole, model=model, attempts=log.attempts, reasks=reasks, usage=log.usage)
-        drafts = [self._draft(report.model_copy(update={"text": text}), (number, len(chunks)), log) for number, (_, text) in enumerate(chunks, start=1)]
-        combined = _combine([d for d, _, _, _ in drafts])
-        return build_brief(
-            report, combined, NormalisedText.of(report.text), model=drafts[-1][1],
-            attempts=log.attempts, reasks=sum(r for _, _, r, _ in drafts), usage=log.usage, dedupe=True,
+        sentences = Sentences.of(report.text)
+        if not len(sentences):
+            raise ExtractionFailed(report.id, "no sentences found in the text")
+        parts = parts_of(sentences, self.options.part_chars)
+
+        def one(part: tuple[int, int]):
+            chars = sentences.items[part[1] - 1].end - sentences.items[part[0] - 1].start
+            messages = self.messages_for(report, sentences, part, len(parts))
+            return ask(
+                self.client, self.prompts, messages, ReportDraft, check=lambda d: evidence_problems(d, sentences, part),
+                max_tokens=output_budget(chars, self.options), max_budget=self.options.budget_cap,
+                log=log, max_reasks=self.options.max_reasks, strict=False,
+            )
+
+        try:
+            if len(parts) == 1:
+                answers = [one(parts[0])]
+            else:  # parts of one report go out together
+                with ThreadPoolExecutor(max_workers=min(4, len(parts))) as pool:
+                    answers = list(pool.map(one, parts))
+        except AnswerRejected as exc:
+            raise ExtractionFailed(report.id, f"answer invalid against the schema after re-asking: {exc}") from exc
+        except Truncated as exc:
+            raise ExtractionFailed(report.id, f"{exc}, even at the largest output budget") from exc
+        except ModelCallError as exc:
+            raise ExtractionFailed(report.id, str(exc)) from exc
+        content = _DRAFTS.dump_json([a.parsed for a in answers]).decode()
+        return ModelAnswer(
+            content=content, model=answers[-1].model, usage=log.usage, attempts=log.attempts, reasks=sum(a.reasks for a in answers),
         )
-
-    def _draft(self, report: Report, part: tuple[int, int] | None, log: AttemptLog) -> tuple[BriefDraft, str, int, NormalisedText]:
-        """One grounded-as-far-as-possible draft for a report or one of its
-        chunks, and the normalised text it was grounded in."""
-        messages = self.messages_for(report, part)
-        normalised: NormalisedText | None = None  # made after the first answer: keeps CPU off the request path
-        reasks = 0
-        model = ""
-        budget = self.client.settings.max_output_tokens
-        while True:
-            try:
-                completion = self.client.complete(messages, BriefDraft, max_tokens=budget, log=log)
-            except Truncated as exc:
-                if budget * 2 > self.client.settings.max_output_tokens * self.options.max_budget_factor:
-                    raise ExtractionFailed(report.id, f"{exc}, even after raising the budget; split the report") from exc
-                budget *= 2
-                continue
-            except InvalidAnswer as exc:
-                model = exc.model or model
-                if reasks >= self.options.max_reasks:
-                    raise ExtractionFailed(report.id, f"answer invalid against the schema after {reasks} re-ask(s): {exc}") from exc
-                reasks += 1
-                messages = [*messages, {"role": "user", "content": self.prompts.render("reask.user.j2", problems=exc.problems)}]
-                continue
-            except ModelCallError as exc:
-                raise ExtractionFailed(report.id, str(exc)) from exc
-            model = completion.model or model
-            draft = completion.parsed
-            normalised = normalised or NormalisedText.of(report.text)
-            problems = _grounding_problems(draft, normalised)
-            if problems and reasks < self.options.max_reasks:
-                reasks += 1
-                messages = [
-                    *messages,
-                    {"role": "assistant", "content": draft.model_dump_json()},
-                    {"role": "user", "content": self.prompts.render("reask.user.j2", problems=problems)},
-                ]
-                continue
-            return draft, model, reasks, normalised
-
-
-def _combine(drafts: list[BriefDraft]) -> BriefDraft:
-    """One draft from a chunked report's drafts: the first chunk's metadata, every claim."""
-    claims = []
-    for draft in drafts:
-        base = len(claims)
-        for claim in draft.claims:
-            link = claim.disputes_claim
-            claims.append(claim.model_copy(update={"disputes_claim": None if link is None else link + base}))
-    first = drafts[0]
-    credits = list(dict.fromkeys(c for d in drafts for c in d.wire_credits))
-    return first.model_copy(update={"claims": claims, "wire_credits": credits})
 
 
 def fence_for(text: str) -> str:
@@ -157,50 +165,67 @@ def fence_for(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def _grounding_problems(draft: BriefDraft, normalised: NormalisedText) -> list[str]:
+def evidence_problems(draft: ReportDraft, sentences: Sentences, part: tuple[int, int] | None = None) -> list[str]:
+    """What is wrong with a draft's evidence and speaker references."""
     problems = []
-    for index, claim in enumerate(draft.claims):
+    for index, claim in enumerate(draft.c):
         try:
-            locate(claim.quote, normalised)
-        except QuoteNotFound as exc:
-            problems.append(f"claims[{index}].quote {claim.quote!r}: {exc}")
+            sentences.resolve(claim.ev, claim.q)
+        except (BadReference, QuoteNotFound) as exc:
+            problems.append(f"c[{index}] ev {claim.ev!r}" + (f" q {claim.q!r}" if claim.q else "") + f": {exc}")
+        if not 0 <= claim.sp < len(draft.sp):
+            problems.append(f"c[{index}].sp {claim.sp} is not an index into sp (0-{len(draft.sp) - 1})")
     return problems
 
 
-def build_brief(report: Report, draft: BriefDraft, normalised: NormalisedText, *, model: str, attempts: int, reasks: int, usage, dedupe: bool = False) -> ReportBrief:
-    """Ground a draft and turn it into the pipeline's ReportBrief (pure).
+def brief_from_answer(report: Report, answer: ModelAnswer) -> ReportBrief:
+    """Rebuild a report's brief from the model's cached answer (pure)."""
+    try:
+        drafts = _DRAFTS.validate_json(answer.content)
+    except ValidationError as exc:
+        raise ValueError(f"cached answer for report {report.id} does not fit the schema") from exc
+    return build_brief(report, drafts, model=answer.model, attempts=answer.attempts, reasks=answer.reasks, usage=answer.usage)
 
-    With ``dedupe`` (chunked reports), a claim on the same span with the same
-    modality and event type as an earlier one, from the overlap, is dropped.
-    """
-    seen: set[tuple[int, int, str, str]] = set()
-    outlet = report.outlet or draft.outlet or None
-    published, date_source, basis = _publication_date(report, draft)
+
+def build_brief(report: Report, drafts: list[ReportDraft], *, model: str, attempts: int, reasks: int, usage) -> ReportBrief:
+    """Ground the drafts of a report's parts and turn them into its ReportBrief."""
+    sentences = Sentences.of(report.text)
+    normalised = NormalisedText.of(report.text)
+    first = drafts[0]
+    outlet = report.outlet or first.outlet or None
+    published, date_source, basis = _publication_date(report, first)
     claims: list[Claim] = []
     rejected: list[RejectedClaim] = []
-    for index, draft_claim in enumerate(draft.claims):
-        try:
-            span = locate(draft_claim.quote, normalised)
-        except QuoteNotFound as exc:
-            rejected.append(
-                RejectedClaim(report_id=report.id, statement=draft_claim.statement, quote=draft_claim.quote, speaker=draft_claim.speaker, reason=str(exc))
-            )
-            continue
-        identity = (span.start, span.end, draft_claim.modality, draft_claim.event_type)
-        if dedupe and identity in seen:
-            continue
-        seen.add(identity)
-        claims.append(_claim(report, draft_claim, index, len(draft.claims), span.start, span.end, outlet or UNKNOWN_OUTLET, published, normalised))
+    terms: dict[tuple[str, str], ActorTerm] = {}
+    seen: set[tuple[int, int, str]] = set()
+    for draft in drafts:
+        for term in draft.terms:
+            if contains(term.term, normalised):  # a term the report does not use is not its framing
+                terms.setdefault((term.term.strip(), term.actor.strip()), ActorTerm(term=term.term.strip(), actor=term.actor.strip()))
+        for draft_claim in draft.c:
+            speaker = draft.sp[draft_claim.sp] if 0 <= draft_claim.sp < len(draft.sp) else None
+            speaker_name = (speaker.name.strip() if speaker else "") or "the report"
+            try:
+                span = sentences.resolve(draft_claim.ev, draft_claim.q)
+            except (BadReference, QuoteNotFound) as exc:
+                rejected.append(RejectedClaim(report_id=report.id, statement=draft_claim.s, quote=draft_claim.q or draft_claim.ev, speaker=speaker_name, reason=str(exc)))
+                continue
+            identity = (span.start, span.end, draft_claim.s)
+            if identity in seen:
+                continue
+            seen.add(identity)
+            claims.append(_claim(report, draft_claim, speaker, speaker_name, len(claims), span.start, span.end, outlet or UNKNOWN_OUTLET, published))
     return ReportBrief(
         report_id=report.id,
         outlet=outlet,
-        dateline=draft.dateline,
+        dateline=first.dateline,
         published=published,
         date_source=date_source,
         date_basis=basis,
-        wire_credits=draft.wire_credits,
-        summary=draft.summary,
+        wire_credits=list(dict.fromkeys(w for d in drafts for w in d.wire)),
+        summary=" ".join(d.summary for d in drafts),
         claims=claims,
+        terms=list(terms.values()),
         rejected=rejected,
         model=model,
         attempts=attempts,
@@ -209,48 +234,37 @@ def build_brief(report: Report, draft: BriefDraft, normalised: NormalisedText, *
     )
 
 
-def _publication_date(report: Report, draft: BriefDraft) -> tuple[dt.date | None, str, str]:
+def _publication_date(report: Report, draft: ReportDraft) -> tuple[dt.date | None, str, str]:
     if report.published is not None:
         return report.published, report.date_source, report.date_basis
-    if draft.published:
+    if draft.pub:
         try:
-            estimate = dt.date.fromisoformat(draft.published)
+            estimate = dt.date.fromisoformat(draft.pub)
         except ValueError:
-            return None, "none", f"the model's date {draft.published!r} is not YYYY-MM-DD"
-        return estimate, "estimate", f"estimated by the model: {draft.published_basis}"
+            return None, "none", f"the model's date {draft.pub!r} is not YYYY-MM-DD"
+        return estimate, "estimate", f"estimated by the model: {draft.pub_why}"
     return None, "none", "no date stated and none could be estimated"
 
 
-def _claim(report: Report, draft: ClaimDraft, index: int, total: int, start: int, end: int, outlet: str, published, normalised: NormalisedText) -> Claim:
-    places = gazetteer().normalise(draft.locations)
-    origins = origin_table()
-    speaker = draft.speaker.strip() or "the report (unattributed)"
-    unattributed = speaker.lower().startswith("the report") or speaker == outlet
-    origin = f"{outlet} (report {report.id})" if unattributed and outlet == UNKNOWN_OUTLET else origins.origin_of(speaker)
+def _claim(report: Report, draft: ClaimDraft, speaker, speaker_name: str, index: int, start: int, end: int, outlet: str, published) -> Claim:
+    own_voice = speaker_name.lower() in ("the report", "report", outlet.lower())
     return Claim(
         id=f"{report.id}-{index}",
         report_id=report.id,
-        statement=draft.statement.strip(),
+        statement=draft.s.strip(),
         quote=report.text[start:end],
         start=start,
         end=end,
-        speaker=speaker,
-        speaker_type=draft.speaker_type,
-        origin=origin,
+        sentences=draft.ev.strip(),
+        speaker=(outlet if outlet != UNKNOWN_OUTLET else f"report {report.id}") if own_voice else speaker_name,
+        organisation=(speaker.org or None) if speaker else None,
+        camp=(speaker.camp or None) if speaker else None,
         via=[v.strip() for v in draft.via if v.strip()],
         outlet=outlet,
-        modality=draft.modality,
-        event_type=draft.event_type,
-        locations=places,
-        area=next((p for p in places if gazetteer().known(p)), places[0] if places else "Unspecified"),
-        actors=[ActorMention(term=a.term.strip(), actor=a.actor.strip()) for a in draft.actors if contains(a.term, normalised)],
-        control=draft.control if draft.event_type == "territorial_control" else None,
-        figures=[Figure(**f.model_dump()) for f in draft.figures],
-        event_date=draft.event_date,
+        modality=draft.m,
+        matter=draft.mt.strip(),
+        position=draft.pos.strip(),
+        figures=[Figure(value=f.n, unit=f.unit, counted=f.what, qualifier=f.qual, as_of=f.asof) for f in draft.f],
+        event_date=draft.d,
         published=published,
-        disputes=f"{report.id}-{draft.disputes_claim}" if _valid_index(draft.disputes_claim, index, total) else None,
     )
-
-
-def _valid_index(target: int | None, own: int, total: int) -> bool:
-    return target is not None and 0 <= target < total and target != own

@@ -1,10 +1,12 @@
 """The pydantic types every stage shares.
 
 Two families live here:
-- *Draft* models are the model's answer (the response schema). They are kept
+- *Draft* models are the model's answers (response schemas). They are kept
   strict-friendly for OpenAI structured outputs: every field required, no
-  defaults, no dicts; optional means ``X | None``.
-- The rest are the pipeline's own records, filled in by ingest, ground and merge.
+  defaults, no dicts; optional means ``X | None``. Keys are short on purpose:
+  output tokens are most of a day's cost, and key names repeat per claim.
+- The rest are the pipeline's own records, filled in by ingest, ground,
+  reconcile and label. Nothing in either family knows about any one story.
 """
 
 from __future__ import annotations
@@ -15,84 +17,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SpeakerType = Literal[
-    "government",
-    "military",
-    "armed_group",
-    "monitor_ngo",
-    "international_org",
-    "media",
-    "anonymous",
-    "other",
-]
 Modality = Literal["asserted", "reported", "claimed", "denied"]
-EventType = Literal[
-    "territorial_control",
-    "clash",
-    "strike",
-    "casualties",
-    "displacement",
-    "statement",
-    "diplomacy",
-    "border_crossing",
-    "leadership",
-    "humanitarian",
-    "other",
-]
-ControlSide = Literal["government", "opposition", "contested"]
 DateSource = Literal["metadata", "text", "estimate", "none"]
 Role = Literal["primary", "context"]
-GroupStatus = Literal["corroborated", "contested", "single-source", "superseded"]
+Stance = Literal["supports", "denies"]
+MatterStatus = Literal["contested", "corroborated", "single-source"]
 ConflictKind = Literal["contradiction", "denial", "numeric-discrepancy", "framing"]
-Relation = Literal[
-    "corroborates", "contradicts", "denies", "numeric-discrepancy", "framing", "supersedes", "superseded", "related"
-]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# --------------------------------------------------------------------------
-# The response schema: what the model returns for one report.
-# --------------------------------------------------------------------------
-
-
-class FigureDraft(_Strict):
-    value: float = Field(description="The number as a plain number: 80% -> 80, 'approximately 2,500' -> 2500.")
-    value_text: str = Field(description="The number exactly as written in the report, e.g. '370,000' or '80%'.")
-    unit: str = Field(description="Unit: 'people', 'percent', 'kilometres', 'drones' ...")
-    counted: str = Field(description="What is counted, e.g. 'people displaced', 'militants killed', 'civilians killed'.")
-    qualifier: str | None = Field(description="'at least', 'approximately', 'over', 'up to', or null.")
-    as_of: str | None = Field(description="Date or period the figure covers, as stated, e.g. 'since November 27'.")
-
-
-class ActorDraft(_Strict):
-    term: str = Field(description="The words the report uses for the actor, verbatim, e.g. 'terrorist elements'.")
-    actor: str = Field(description="A neutral name for the actor, e.g. 'opposition forces', 'Syrian government forces'.")
-
-
-class ClaimDraft(_Strict):
-    statement: str = Field(description="One neutral, self-contained sentence in the sitrep's own voice.")
-    quote: str = Field(description="Verbatim evidence copied character for character from the report.")
-    speaker: str = Field(description="The original speaker (person or body); the outlet itself if it speaks in its own voice.")
-    speaker_type: SpeakerType
-    via: list[str] = Field(description="Intermediaries between speaker and outlet, nearest to the speaker first.")
-    modality: Modality
-    event_type: EventType
-    locations: list[str] = Field(description="Places the claim is about, most specific first.")
-    actors: list[ActorDraft]
-    control: ControlSide | None = Field(
-        description="For territorial_control claims: who holds or gains the place according to this claim."
-    )
-    figures: list[FigureDraft]
-    event_date: str | None = Field(description="YYYY-MM-DD of the event if the report gives or implies it.")
-    disputes_claim: int | None = Field(
-        description="If this claim denies or contradicts another claim in this brief, that claim's 0-based index; else null."
-    )
-
-
-class BriefDraft(_Strict):
+class _CachedSchema(_Strict):
     @classmethod
     def model_json_schema(cls, *args, **kwargs):  # type: ignore[override]
         # The openai SDK rebuilds the response schema on every call, which
@@ -104,14 +41,107 @@ class BriefDraft(_Strict):
             cls._schema_cache = super().model_json_schema()
         return copy.deepcopy(cls._schema_cache)
 
+
+# --------------------------------------------------------------------------
+# Extraction: what the model returns for one report.
+# --------------------------------------------------------------------------
+
+
+class FigureDraft(_Strict):
+    n: float = Field(description="The number as a plain number: '80%' -> 80, 'about 2,500' -> 2500.")
+    unit: str = Field(description="What one unit is: 'people', 'percent', 'km', 'vehicles'...")
+    what: str = Field(description="What is counted, with its scope: 'people killed in the explosion'.")
+    qual: str | None = Field(description="'at least', 'about', 'over', 'up to', or null.")
+    asof: str | None = Field(description="The date or period the figure covers, as stated, or null.")
+
+
+class SpeakerDraft(_Strict):
+    name: str = Field(description="The speaker as this report names it: a person, a body, or 'the report' for the outlet's own voice.")
+    org: str | None = Field(description="The organisation the speaker speaks for, or null.")
+    camp: str | None = Field(description="The side or camp the report presents the speaker in, in the report's own terms, or null.")
+
+
+class TermDraft(_Strict):
+    term: str = Field(description="Words the report uses for an actor, copied verbatim.")
+    actor: str = Field(description="A neutral name for that actor.")
+
+
+class ClaimDraft(_Strict):
+    s: str = Field(description="The claim as one neutral, self-contained sentence.")
+    ev: str = Field(description="The sentence(s) that carry it: 'S4', or a range 'S4-S5'.")
+    q: str | None = Field(description="Optional shorter exact span inside those sentences, copied character for character; null to quote them whole.")
+    sp: int = Field(description="Index of the speaker in sp (0-based).")
+    via: list[str] = Field(description="Intermediaries between speaker and outlet, nearest to the speaker first.")
+    m: Modality
+    mt: str = Field(description="The matter: a short neutral question the claim answers, e.g. 'What caused the explosion?'.")
+    pos: str = Field(description="The claim's answer to that question, in a few words.")
+    f: list[FigureDraft]
+    d: str | None = Field(description="YYYY-MM-DD of the event if the report gives or implies it, else null.")
+
+
+class ReportDraft(_CachedSchema):
     outlet: str | None = Field(description="The publisher if the text names it as publisher; null otherwise.")
-    dateline: str | None = Field(description="The dateline place, e.g. 'DAMASCUS', or null.")
-    published: str | None = Field(description="Publication date YYYY-MM-DD, stated or estimated.")
-    published_is_estimate: bool
-    published_basis: str = Field(description="Where the date comes from: the stated date, or the clues behind the estimate.")
-    wire_credits: list[str] = Field(description="News agencies credited for the copy, e.g. ['Xinhua'].")
-    summary: str = Field(description="A neutral summary of the report in 2-3 sentences.")
-    claims: list[ClaimDraft]
+    dateline: str | None
+    pub: str | None = Field(description="Publication date YYYY-MM-DD, stated or estimated; null if unknown.")
+    pub_est: bool = Field(description="True when pub is an estimate.")
+    pub_why: str = Field(description="Where the date comes from: the stated date, or the clues behind the estimate.")
+    wire: list[str] = Field(description="News agencies credited for the copy.")
+    summary: str = Field(description="A neutral summary in 2-3 sentences.")
+    sp: list[SpeakerDraft]
+    terms: list[TermDraft]
+    c: list[ClaimDraft]
+
+
+# --------------------------------------------------------------------------
+# Reconcile: what the model returns for a block of the day's claims.
+# --------------------------------------------------------------------------
+
+
+class OriginDraft(_Strict):
+    id: str = Field(description="'O1', 'O2', ...")
+    name: str = Field(description="One name for the body or person that first made the statements.")
+    camp: str | None = Field(description="Its side or camp in this story, or null if it has none.")
+    why: str = Field(description="Which speaker names it covers, and why they are one origin.")
+
+
+class PositionDraft(_Strict):
+    id: str = Field(description="'P1', 'P2', ... unique within the matter.")
+    text: str = Field(description="The answer this position gives to the matter's question.")
+    frames: str | None = Field(description="If this is the same fact as another position of this matter told in other words, that position's id; else null.")
+
+
+class MemberDraft(_Strict):
+    c: str = Field(description="Claim id.")
+    o: str = Field(description="Origin id of the claim's original speaker.")
+    p: str = Field(description="Position id the claim takes a stance on.")
+    st: Stance
+    over: str | None = Field(description="Id of a later claim that overtakes this one (a later statement of the same origin, or later events); else null.")
+
+
+class MatterDraft(_Strict):
+    id: str = Field(description="'M1', 'M2', ...")
+    title: str = Field(description="A neutral title of a few words.")
+    question: str = Field(description="The neutral question the claims answer.")
+    rank: int = Field(description="Importance for the day: 1 for the most important matter.")
+    why: str = Field(description="Why these claims are about one matter.")
+    positions: list[PositionDraft]
+    members: list[MemberDraft]
+
+
+class ReconcileDraft(_CachedSchema):
+    origins: list[OriginDraft]
+    matters: list[MatterDraft]
+
+
+class JoinDraft(_Strict):
+    parts: list[str] = Field(description="Ids of the block items that are one, e.g. ['B1.M3', 'B2.M1'].")
+    why: str
+
+
+class BlockJoinDraft(_CachedSchema):
+    matters: list[JoinDraft] = Field(description="Groups of block matters that are the same matter; list only groups of 2 or more.")
+    positions: list[JoinDraft] = Field(description="Groups of positions of joined matters that give the same answer, e.g. ['B1.M3.P1', 'B2.M1.P2'].")
+    origins: list[JoinDraft] = Field(description="Groups of block origins that are the same origin.")
 
 
 # --------------------------------------------------------------------------
@@ -135,8 +165,8 @@ class Report(BaseModel):
 class Notice(BaseModel):
     """Something skipped, rejected or worth a reader's attention."""
 
-    stage: Literal["ingest", "extract", "ground", "merge", "publish"]
-    subject: str  # a file path, report id or claim id
+    stage: Literal["ingest", "extract", "ground", "reconcile", "label", "publish"]
+    subject: str  # a file path, report id, claim or matter id
     message: str
     severity: Literal["info", "warning", "error"] = "warning"
 
@@ -164,16 +194,25 @@ class CostEstimate(BaseModel):
     basis: str  # which price table
 
 
+class ModelAnswer(BaseModel):
+    """What the model said, as the cache keeps it: nothing derived."""
+
+    content: str  # the answer's JSON, exactly as parsed
+    model: str
+    usage: Usage
+    attempts: int = 1
+    reasks: int = 0
+
+
 class Figure(BaseModel):
     value: float
-    value_text: str
     unit: str
     counted: str
     qualifier: str | None = None
     as_of: str | None = None
 
 
-class ActorMention(BaseModel):
+class ActorTerm(BaseModel):
     term: str
     actor: str
 
@@ -185,21 +224,18 @@ class Claim(BaseModel):
     quote: str
     start: int
     end: int
+    sentences: str  # the sentence reference the model cited, e.g. "S4-S5"
     speaker: str
-    speaker_type: SpeakerType
-    origin: str  # canonical original speaker: the unit of independence
+    organisation: str | None
+    camp: str | None  # as the report presents the speaker
     via: list[str]
     outlet: str  # publisher of the report, or "unknown"
     modality: Modality
-    event_type: EventType
-    locations: list[str]  # normalised
-    area: str  # the governorate-level area used for grouping
-    actors: list[ActorMention]
-    control: ControlSide | None
+    matter: str  # the question, in the report's terms
+    position: str
     figures: list[Figure]
     event_date: str | None
     published: dt.date | None  # the carrying report's date
-    disputes: str | None = None  # id of a claim in the same report that this one denies or contradicts
 
     @property
     def chain(self) -> str:
@@ -216,7 +252,7 @@ class RejectedClaim(BaseModel):
 
 
 class ReportBrief(BaseModel):
-    """One report after extraction and grounding."""
+    """One report after extraction and grounding (rebuilt from the cached answer on every run)."""
 
     report_id: str
     outlet: str | None
@@ -227,6 +263,7 @@ class ReportBrief(BaseModel):
     wire_credits: list[str]
     summary: str
     claims: list[Claim]
+    terms: list[ActorTerm] = []
     rejected: list[RejectedClaim] = []
     model: str = ""
     attempts: int = 1
@@ -234,42 +271,58 @@ class ReportBrief(BaseModel):
     usage: Usage = Usage()
 
 
-class GroupMember(BaseModel):
-    claim_id: str
-    relation: Relation
-
-
-class Group(BaseModel):
+class Origin(BaseModel):
     id: str
-    matter: str  # human title, e.g. "Territorial control · Daraa"
-    event_type: EventType
-    area: str
-    status: GroupStatus
+    name: str
+    camp: str | None
+    speakers: list[str]  # the speaker names (as reports give them) this origin covers
+    why: str
+
+
+class Position(BaseModel):
+    id: str
+    text: str
+    frames: str | None = None
+
+
+class Member(BaseModel):
+    claim_id: str
+    origin: str  # origin id
+    position: str  # position id
+    stance: Stance
+    overtaken_by: str | None = None
+
+
+class Matter(BaseModel):
+    id: str
+    title: str
+    question: str
+    rank: int
+    why: str
+    positions: list[Position]
+    members: list[Member]
+    # decided by code (briefer/label.py), never by the model:
+    status: MatterStatus = "single-source"
     conflict: ConflictKind | None = None
-    strong: bool = False  # corroborated across opposing parties
-    members: list[GroupMember]
-    origins: list[str]
-    reasons: list[str]  # why these claims belong together, and why this label
+    strong: bool = False  # corroborated by origins of opposing camps
+    independent_origins: int = 0
+    new_today: bool = False
+    rules: list[str] = []  # the rules that produced the label, for `briefer explain`
 
     @property
     def claim_ids(self) -> list[str]:
         return [m.claim_id for m in self.members]
 
     @property
-    def lead_id(self) -> str:
-        """The claim that best states the group: the first one that takes a position."""
-        return next((m.claim_id for m in self.members if m.relation not in ("related", "superseded")), self.members[0].claim_id)
-
-    @property
-    def independent_origins(self) -> int:
-        return len(self.origins)
+    def live(self) -> list[Member]:
+        return [m for m in self.members if m.overtaken_by is None]
 
 
 class FigureRow(BaseModel):
+    matter_id: str
     counted: str
-    area: str
     unit: str
-    values: list[str]  # conservative first
+    values: list[str]  # in date order
     qualifier: str | None
     origin: str
     claim_ids: list[str]
@@ -280,7 +333,7 @@ class FigureRow(BaseModel):
 
 class FramingRow(BaseModel):
     actor: str
-    terms: list[tuple[str, str, str]]  # (outlet or report, term, claim id)
+    terms: list[tuple[str, str]]  # (outlet or report, term)
 
 
 class Takeaway(BaseModel):
@@ -291,7 +344,7 @@ class Takeaway(BaseModel):
     @classmethod
     def _cited(cls, refs: list[str]) -> list[str]:
         if not refs:
-            raise ValueError("a takeaway must cite at least one group or claim")
+            raise ValueError("a takeaway must cite at least one matter or claim")
         return refs
 
 
@@ -308,11 +361,12 @@ class SourceRow(BaseModel):
     path: str
     claims: int
     rejected: int
+    copy_of: str | None = None
     usage: Usage = Usage()
 
 
 class Day(BaseModel):
-    """The merged day: what render turns into Markdown and JSON."""
+    """The reconciled day: what render turns into Markdown and JSON."""
 
     date: dt.date
     window_start: dt.date
@@ -322,20 +376,23 @@ class Day(BaseModel):
     sources: list[SourceRow]
     claims: list[Claim]
     rejected: list[RejectedClaim]
-    groups: list[Group]
+    origins: list[Origin]
+    matters: list[Matter]
     figures: list[FigureRow]
     framing: list[FramingRow]
     takeaways: list[Takeaway]
     notes: list[Notice]
-    usage: Usage  # what the day's briefs cost when they were made, cached or not
+    usage: Usage  # what the day's answers cost when they were made, cached or not
+    usage_by_stage: dict[str, Usage] = {}
     cost: CostEstimate | None = None
     run_requests: int = 0  # model requests this run made (0 when all came from the cache)
-    cached_briefs: int = 0
+    cached_answers: int = 0
+    profile: str | None = None
     briefer_version: str = ""
 
     @model_validator(mode="after")
     def _refs_exist(self) -> Day:
-        known = {c.id for c in self.claims} | {g.id for g in self.groups}
+        known = {c.id for c in self.claims} | {m.id for m in self.matters}
         for t in self.takeaways:
             missing = [r for r in t.refs if r not in known]
             if missing:

@@ -1,4 +1,4 @@
-"""The day's run: ingest -> extract (with grounding) -> merge -> Day.
+"""The day's run: ingest -> extract (with grounding) -> reconcile -> label -> Day.
 
 Rendering and publishing happen after, at the CLI edge.
 """
@@ -17,8 +17,12 @@ from .ingest import DEFAULT_MAX_BYTES, ingest_folder, partition
 from .llm import NoRecording
 from .cost import estimate
 from .dedupe import near_duplicates
-from .merge import merge
+from .figures import checked_figures, figure_rows
+from .framing import framing_rows
+from .label import label_all
 from .models import Claim, Day, Notice, Report, ReportBrief, SourceRow, Usage
+from .profile import StoryProfile, apply_profile
+from .reconcile import Reconciler
 from .takeaways import takeaways
 
 T = TypeVar("T")
@@ -81,7 +85,10 @@ class DayRun:
         return bool(self.failed_reports)
 
 
-def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = SilentProgress(), *, now: dt.datetime | None = None) -> DayRun:
+def run_daily(
+    request: DailyRequest, extractor: Extractor, reconciler: Reconciler, progress: Progress = SilentProgress(), *,
+    profile: StoryProfile | None = None, now: dt.datetime | None = None,
+) -> DayRun:
     ingested = ingest_folder(request.reports_dir, max_bytes=request.max_report_bytes)
     notices = list(ingested.notices)
     for notice in notices:
@@ -120,35 +127,51 @@ def run_daily(request: DailyRequest, extractor: Extractor, progress: Progress = 
     copies = {copy: (original, score) for copy, (original, score) in all_copies.items() if copy in roles and original in roles}
     for copy_id, (original_id, score) in sorted(copies.items()):
         notices.append(Notice(
-            stage="merge", subject=f"report {copy_id}", severity="info",
-            message=f"near-duplicate of report {original_id} ({score:.0%} of word sequences shared): counted as the same origin, not an independent one",
+            stage="reconcile", subject=f"report {copy_id}", severity="info",
+            message=f"near-duplicate of report {original_id} ({score:.0%} of word sequences shared): told to the model as a copy, so its voice is not an independent origin",
         ))
-    claims = _credit_copies(_numbered_claims(used), copies)
-    result = merge(claims, request.date)
+    report_of = {r.id: r for r in wanted}
+    sources = [_source_row(report_of[b.report_id], b, roles[b.report_id], copies.get(b.report_id, (None,))[0]) for b in used]
+    claims, figure_notes = checked_figures(_numbered_claims(used))
+    notices.extend(figure_notes)
+
+    reconciled = reconciler.reconcile(claims, sources, refresh=request.refresh)
+    notices.extend(reconciled.notes)
+    for note in reconciled.notes:
+        if note.severity == "error":
+            progress.note(f"warning: {note.line()}")
+    origins, matters = apply_profile(profile, reconciled.origins, reconciled.matters)
     by_id = {c.id: c for c in claims}
     primary_ids = {rid for rid, role in roles.items() if role == "primary"}
-    usage = sum((b.usage for b in briefs.values()), Usage())
-    run_requests = sum(b.usage.requests for rid, b in briefs.items() if rid not in cached)
-    models = sorted({b.model for b in briefs.values() if b.model})
-    report_of = {r.id: r for r in wanted}
+    matters, label_notes = label_all(matters, by_id, origins, primary_ids)
+    notices.extend(label_notes)
+    origin_of = {o.id: o for o in origins}
+
+    extraction_usage = sum((b.usage for b in briefs.values()), Usage())
+    usage = extraction_usage + reconciled.usage
+    run_requests = sum(b.attempts for rid, b in briefs.items() if rid not in cached) + reconciled.run_requests
+    models = sorted({b.model for b in briefs.values() if b.model} | {m for m in reconciled.models if m})
     day = Day(
         date=request.date,
         window_start=start,
         generated_at=(now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         model=", ".join(models) or "none",
         mode=request.mode,
-        sources=[_source_row(report_of[b.report_id], b, roles[b.report_id]) for b in used],
+        sources=sources,
         claims=claims,
         rejected=[r for b in used for r in b.rejected],
-        groups=result.groups,
-        figures=result.figures,
-        framing=result.framing,
-        takeaways=takeaways(result.groups, by_id, primary_ids),
+        origins=origins,
+        matters=matters,
+        figures=figure_rows(matters, by_id, origin_of),
+        framing=framing_rows(used),
+        takeaways=takeaways(matters, by_id, origin_of),
         notes=notices,
         usage=usage,
+        usage_by_stage={"extraction": extraction_usage, "reconcile": reconciled.usage},
         cost=estimate(usage, request.priced_model, request.prices),
         run_requests=run_requests,
-        cached_briefs=len(cached),
+        cached_answers=len(cached) + reconciled.cached_answers,
+        profile=profile.name if profile else None,
         briefer_version=__version__,
     )
     return DayRun(day=day, failed_reports=failed, cached=len(cached))
@@ -208,33 +231,15 @@ def _extract_all(
 
 
 def _numbered_claims(briefs: list[ReportBrief]) -> list[Claim]:
-    """Day-wide ids C1..Cn in report order, with in-report links remapped."""
+    """Day-wide ids C1..Cn in report order."""
     claims: list[Claim] = []
-    renamed: dict[str, str] = {}
     for brief in briefs:
         for claim in brief.claims:
-            renamed[claim.id] = f"C{len(renamed) + 1}"
-    for brief in briefs:
-        for claim in brief.claims:
-            claims.append(claim.model_copy(update={"id": renamed[claim.id], "disputes": renamed.get(claim.disputes or "")}))
+            claims.append(claim.model_copy(update={"id": f"C{len(claims) + 1}"}))
     return claims
 
 
-def _credit_copies(claims: list[Claim], copies: dict[str, tuple[str, float]]) -> list[Claim]:
-    """A wire copy's own-voice claims belong to the report it copies."""
-    if not copies:
-        return claims
-    own_voice = {rid: (f"(report {rid})", f"(report {original})") for rid, (original, _) in copies.items()}
-    credited = []
-    for claim in claims:
-        swap = own_voice.get(claim.report_id)
-        if swap and claim.origin.endswith(swap[0]):
-            claim = claim.model_copy(update={"origin": claim.origin[: -len(swap[0])] + swap[1]})
-        credited.append(claim)
-    return credited
-
-
-def _source_row(report: Report, brief: ReportBrief, role: str) -> SourceRow:
+def _source_row(report: Report, brief: ReportBrief, role: str, copy_of: str | None) -> SourceRow:
     return SourceRow(
         report_id=brief.report_id,
         role=role,
@@ -248,5 +253,6 @@ def _source_row(report: Report, brief: ReportBrief, role: str) -> SourceRow:
         path=report.path,
         claims=len(brief.claims),
         rejected=len(brief.rejected),
+        copy_of=copy_of,
         usage=brief.usage,
     )

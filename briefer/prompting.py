@@ -27,9 +27,9 @@ def _environment(folder: str):
 
 
 class PromptSet:
-    """The extraction prompts, from the project's prompts/ or a user's copy."""
+    """The prompts of every model call, from the project's prompts/ or a user's copy."""
 
-    NAMES = ("extract.system.j2", "extract.user.j2", "reask.user.j2")
+    NAMES = ("extract.system.j2", "extract.user.j2", "reask.user.j2", "reconcile.system.j2", "reconcile.user.j2", "join.system.j2", "join.user.j2")
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder) if folder else asset_dir("prompts")

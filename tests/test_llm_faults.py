@@ -13,7 +13,7 @@ import pytest
 from briefer.cache import NoCache
 from briefer.extract import ExtractionFailed, Extractor
 from briefer.llm import LLMClient, ModelCallError, ModelSettings
-from briefer.models import BriefDraft, Report
+from briefer.models import Report, ReportDraft
 from briefer.prompting import PromptSet
 from tests.support.openai_server import OpenAICompatibleServer, Reply, ScriptedResponder
 
@@ -23,16 +23,16 @@ TEXT = "date 2024-12-07 Local factions took control of 80% of Deraa province, ac
 REPORT = Report(id="r1", path="r1.txt", text=TEXT, sha256="s", published=dt.date(2024, 12, 7), date_source="text", date_basis="stated")
 
 
-def brief_json(quote: str = "Local factions took control of 80% of Deraa province") -> str:
+def brief_json(evidence: str = "S1") -> str:
     return json.dumps({
-        "outlet": None, "dateline": None, "published": "2024-12-07", "published_is_estimate": False, "published_basis": "stated",
-        "wire_credits": [], "summary": "Opposition factions were reported to control most of Daraa.",
-        "claims": [{
-            "statement": "Activists said local factions took control of 80% of Daraa province.", "quote": quote,
-            "speaker": "activists", "speaker_type": "anonymous", "via": [], "modality": "reported", "event_type": "territorial_control",
-            "locations": ["Deraa province"], "actors": [{"term": "Local factions", "actor": "opposition forces"}], "control": "opposition",
-            "figures": [{"value": 80, "value_text": "80%", "unit": "percent", "counted": "share of province controlled", "qualifier": None, "as_of": "Saturday"}],
-            "event_date": "2024-12-07", "disputes_claim": None,
+        "outlet": None, "dateline": None, "pub": "2024-12-07", "pub_est": False, "pub_why": "stated",
+        "wire": [], "summary": "Opposition factions were reported to control most of the province.",
+        "sp": [{"name": "activists", "org": None, "camp": None}], "terms": [{"term": "Local factions", "actor": "armed groups"}],
+        "c": [{
+            "s": "Activists said local factions took control of 80% of the province.", "ev": evidence, "q": None, "sp": 0,
+            "via": [], "m": "reported", "mt": "Who controls the province?", "pos": "local factions",
+            "f": [{"n": 80, "unit": "percent", "what": "share of the province controlled", "qual": None, "asof": "Saturday"}],
+            "d": "2024-12-07",
         }],
     })
 
@@ -85,19 +85,19 @@ def test_a_malformed_body_is_retried_as_a_transport_glitch():
 
 def test_json_that_violates_the_schema_is_reasked_with_the_errors():
     bad = json.loads(brief_json())
-    bad["claims"][0]["modality"] = "rumoured"
+    bad["c"][0]["m"] = "rumoured"
     outcome, attempts, _, requests = extract_with([Reply.content(json.dumps(bad)), Reply.content(brief_json())])
     assert attempts == 2 and outcome.reasks == 1 and len(outcome.claims) == 1
-    assert "modality" in requests[1]["messages"][-1]["content"]
+    assert "c.0.m" in requests[1]["messages"][-1]["content"]
     assert len(requests[0]["messages"]) == 2  # the first request was not mutated
 
 
-def test_an_ungrounded_quote_is_reasked_then_rejected_and_listed():
-    invented = brief_json("Local factions seized all of Deraa")
+def test_evidence_outside_the_report_is_reasked_then_rejected_and_listed():
+    invented = brief_json("S7")
     outcome, attempts, _, requests = extract_with([Reply.content(invented), Reply.content(invented)])
     assert attempts == 2 and outcome.claims == []
     (rejected,) = outcome.rejected
-    assert "not found verbatim" in rejected.reason
+    assert "outside S1-S1" in rejected.reason
     assert requests[1]["messages"][-2]["role"] == "assistant"
 
 
@@ -110,14 +110,14 @@ def test_a_refusal_is_reported_as_such_without_retrying():
 def test_truncation_retries_with_a_larger_budget():
     outcome, attempts, _, requests = extract_with([Reply.content('{"outlet": nu', finish_reason="length"), Reply.content(brief_json())])
     assert attempts == 2 and len(outcome.claims) == 1
-    assert [r["max_completion_tokens"] for r in requests] == [1000, 2000]
+    assert [r["max_completion_tokens"] for r in requests] == [2048, 4096]  # sized from the report, then doubled
 
 
 def test_truncation_that_persists_fails_with_advice():
     cut = Reply.content('{"outlet": nu', finish_reason="length")
-    outcome, attempts, _, _ = extract_with([cut, cut, cut])
-    assert isinstance(outcome, ExtractionFailed) and attempts == 3
-    assert "split the report" in str(outcome)
+    outcome, attempts, _, requests = extract_with([cut, cut, cut, cut])
+    assert isinstance(outcome, ExtractionFailed) and attempts == 4
+    assert requests[-1]["max_completion_tokens"] == 16_384 and "even at the largest output budget" in str(outcome)
 
 
 @pytest.mark.parametrize("status, message", [(400, "rejected the request (400)"), (401, "rejected the API key (401)"), (404, "not found (404)")])
@@ -143,4 +143,4 @@ def test_the_sdk_does_not_retry_on_its_own():
     client = LLMClient(ModelSettings(model="m", api_key="k", base_url="http://127.0.0.1:9/v1"))
     assert client._client.max_retries == 0
     with pytest.raises(ModelCallError, match="cannot reach the model server"):
-        LLMClient(ModelSettings(model="m", api_key="k", base_url="http://127.0.0.1:9/v1", max_attempts=1)).complete([{"role": "user", "content": "x"}], BriefDraft)
+        LLMClient(ModelSettings(model="m", api_key="k", base_url="http://127.0.0.1:9/v1", max_attempts=1)).complete([{"role": "user", "content": "x"}], ReportDraft)

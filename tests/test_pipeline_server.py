@@ -2,37 +2,28 @@
 counted at the server, not inferred from the client."""
 
 import datetime as dt
-import json
-import re
-
 import pytest
 
-from briefer.cache import BriefCache
+from briefer.cache import DiskCache
 from briefer.extract import Extractor
 from briefer.llm import LLMClient, ModelSettings
 from briefer.pipeline import DailyRequest, run_daily
 from briefer.prompting import PromptSet
-from tests.support.requests import report_text_of
+from briefer.reconcile import Reconciler
+from tests.support import synthetic_model
 from tests.support.openai_server import FixedLatencyResponder, OpenAICompatibleServer, Reply
 
 pytestmark = pytest.mark.integration
 DAY = dt.date(2024, 12, 7)
 
 
-def report_text(body: dict) -> str:
-    return report_text_of(body["messages"])
+def answer(body: dict) -> str:
+    """The synthetic model: one claim per sentence, one matter per question."""
+    return synthetic_model.answer(body)
 
 
-def answer_quoting_first_sentence(body: dict) -> str:
-    text = report_text(body)
-    sentence = re.split(r"(?<=\.)\s", text.strip())[0]
-    return json.dumps({
-        "outlet": None, "dateline": None, "published": None, "published_is_estimate": False, "published_basis": "stated",
-        "wire_credits": [], "summary": "A report.",
-        "claims": [{"statement": "Fighting was reported.", "quote": sentence, "speaker": "residents", "speaker_type": "anonymous", "via": [],
-                    "modality": "reported", "event_type": "clash", "locations": ["Homs"], "actors": [], "control": None, "figures": [],
-                    "event_date": None, "disputes_claim": None}],
-    })
+def is_extraction(body: dict) -> bool:
+    return synthetic_model.schema_name(body) == "ReportDraft"
 
 
 @pytest.fixture
@@ -46,27 +37,31 @@ def reports(tmp_path):
 
 def run(server, reports, cache_dir, mode="json_schema"):
     settings = ModelSettings(model="test-model", api_key="k", base_url=server.base_url, timeout_s=5, max_attempts=2, response_mode=mode)
-    extractor = Extractor(LLMClient(settings), PromptSet(), BriefCache(cache_dir))
-    return run_daily(DailyRequest(date=DAY, reports_dir=reports, concurrency=3), extractor)
+    client = LLMClient(settings)
+    return run_daily(DailyRequest(date=DAY, reports_dir=reports, concurrency=3), *stages(client, cache_dir))
+
+
+def stages(client, cache_dir):
+    return Extractor(client, PromptSet(), DiskCache(cache_dir)), Reconciler(client, PromptSet(), DiskCache(cache_dir))
 
 
 def test_a_second_run_makes_no_model_call(reports, tmp_path):
-    with OpenAICompatibleServer(FixedLatencyResponder(0.01, answer_quoting_first_sentence), model_name="fixed") as server:
+    with OpenAICompatibleServer(FixedLatencyResponder(0.01, answer), model_name="fixed") as server:
         first = run(server, reports, tmp_path / "cache")
-        assert server.request_count == 4 and first.day.run_requests == 4
+        assert server.request_count == 5 and first.day.run_requests == 5  # 4 reports, 1 reconcile
         second = run(server, reports, tmp_path / "cache")
-        assert server.request_count == 4  # nothing new reached the server
-        assert second.cached == 4 and second.day.run_requests == 0
-        assert second.day.claims == first.day.claims
+        assert server.request_count == 5  # nothing new reached the server
+        assert second.cached == 4 and second.day.cached_answers == 5 and second.day.run_requests == 0
+        assert second.day.claims == first.day.claims and second.day.matters == first.day.matters
 
 
 def test_a_crash_halfway_loses_nothing_that_finished(reports, tmp_path):
     failing = {"district 2 "}
 
     def flaky(body, attempt):
-        if any(marker in report_text(body) for marker in failing):
+        if is_extraction(body) and any(marker in body["messages"][1]["content"] for marker in failing):
             return Reply.error(503)
-        return Reply.content(answer_quoting_first_sentence(body))
+        return Reply.content(answer(body))
 
     with OpenAICompatibleServer(flaky, model_name="flaky") as server:
         first = run(server, reports, tmp_path / "cache")
@@ -75,49 +70,46 @@ def test_a_crash_halfway_loses_nothing_that_finished(reports, tmp_path):
         seen = server.request_count
         failing.clear()
         second = run(server, reports, tmp_path / "cache")
-        assert server.request_count == seen + 1  # only the report that failed is asked again
+        # only the report that failed is asked again, and the day's claims, now different, are reconciled again
+        assert server.request_count == seen + 2
         assert not second.partial and second.cached == 3
 
 
 def test_json_object_mode_puts_the_schema_in_the_prompt(reports, tmp_path):
-    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer_quoting_first_sentence), model_name="old-vllm") as server:
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer), model_name="old-vllm") as server:
         outcome = run(server, reports, tmp_path / "cache", mode="json_object")
         body = server.requests[0]
     assert body["response_format"] == {"type": "json_object"}
-    assert '"BriefDraft"' in body["messages"][0]["content"] or '"claims"' in body["messages"][0]["content"]
-    assert len(outcome.day.claims) == 4 and all(c.quote.startswith("date 2024-12-07 Fighting") for c in outcome.day.claims)
+    assert '"ReportDraft"' in body["messages"][0]["content"] or '"pub_est"' in body["messages"][0]["content"]
+    assert {c.quote.split(" of Homs")[0] for c in outcome.day.claims if c.quote.startswith("date")} == {f"date 2024-12-07 Fighting was reported in district {n}" for n in range(4)}
 
 
 def test_cost_and_tokens_are_in_the_day(reports, tmp_path):
-    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer_quoting_first_sentence), model_name="fixed") as server:
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer), model_name="fixed") as server:
         day = run(server, reports, tmp_path / "cache").day
-    assert day.usage.requests == 4 and day.usage.prompt_tokens > 0
+    assert day.usage.requests == 5 and day.usage.prompt_tokens > 0  # 4 reports, 1 reconcile
+    assert day.usage_by_stage["extraction"].requests == 4 and day.usage_by_stage["reconcile"].requests == 1
     assert all(s.usage.requests == 1 for s in day.sources)
     assert day.cost is None  # "test-model" has no price; the sitrep says so
 
 
-def test_a_wire_copy_is_flagged_and_not_an_independent_origin(tmp_path):
+def test_a_wire_copy_is_flagged_and_told_to_the_model(tmp_path):
     folder = tmp_path / "reports"
     folder.mkdir()
     wire = "date 2024-12-07 Fighting was reported in Homs on Saturday as government forces shelled rebel positions near the city. " * 3
     (folder / "000.txt").write_text(wire)
     (folder / "001.txt").write_text(wire + " Follow us for more news.")
-
-    def own_voice(body):
-        answer = json.loads(answer_quoting_first_sentence(body))
-        answer["claims"][0]["speaker"] = "the report (unattributed)"
-        return json.dumps(answer)
-
-    with OpenAICompatibleServer(FixedLatencyResponder(0.0, own_voice), model_name="fixed") as server:
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer), model_name="fixed") as server:
         day = run(server, folder, tmp_path / "cache").day
-    assert {c.origin for c in day.claims} == {"unknown (report 000)"}
-    assert len(day.groups) == 1 and day.groups[0].independent_origins == 1
+        reconcile = next(b for b in server.requests if not is_extraction(b))
+    assert '"r": "001", "outlet": "unknown", "date": "2024-12-07", "copy_of": "000"' in reconcile["messages"][1]["content"]
+    assert next(s for s in day.sources if s.report_id == "001").copy_of == "000"
     assert any("near-duplicate of report 000" in n.message for n in day.notes)
 
 
 def test_an_undated_report_whose_date_cannot_be_estimated_is_listed_not_dropped(reports, tmp_path):
     (reports / "009_undated.txt").write_text("Fighting was reported in a district of Homs. No date anywhere in this text.")
-    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer_quoting_first_sentence), model_name="fixed") as server:
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer), model_name="fixed") as server:
         day = run(server, reports, tmp_path / "cache").day
     assert "009" not in {s.report_id for s in day.sources}
     (note,) = [n for n in day.notes if n.subject == "009"]
@@ -145,12 +137,11 @@ def test_requests_in_flight_never_exceed_the_concurrency(tmp_path):
         time.sleep(0.1)
         with lock:
             state["now"] -= 1
-        return Reply.content(answer_quoting_first_sentence(body))
+        return Reply.content(answer(body))
 
     with OpenAICompatibleServer(counting, model_name="counting") as server:
         settings = ModelSettings(model="m", api_key="k", base_url=server.base_url, timeout_s=5, max_in_flight=3)
-        extractor = Extractor(LLMClient(settings), PromptSet(), BriefCache(tmp_path / "cache"))
-        run_daily(DailyRequest(date=DAY, reports_dir=folder, concurrency=3, prep_threads=prep_threads(3)), extractor)
+        run_daily(DailyRequest(date=DAY, reports_dir=folder, concurrency=3, prep_threads=prep_threads(3)), *stages(LLMClient(settings), tmp_path / "cache"))
     assert state["peak"] == 3  # busy, and never more than --concurrency at the server
 
 
@@ -160,14 +151,13 @@ def test_output_order_does_not_depend_on_concurrency(reports, tmp_path):
 
     def jittery(body, attempt):
         time.sleep(random.uniform(0, 0.05))  # answers arrive out of order
-        return Reply.content(answer_quoting_first_sentence(body))
+        return Reply.content(answer(body))
 
     days = []
     for concurrency in (1, 4):
         with OpenAICompatibleServer(jittery, model_name="jitter") as server:
             settings = ModelSettings(model="m", api_key="k", base_url=server.base_url, timeout_s=5, max_in_flight=concurrency)
-            extractor = Extractor(LLMClient(settings), PromptSet(), BriefCache(tmp_path / f"cache{concurrency}"))
-            days.append(run_daily(DailyRequest(date=DAY, reports_dir=reports, concurrency=concurrency), extractor).day)
+            days.append(run_daily(DailyRequest(date=DAY, reports_dir=reports, concurrency=concurrency), *stages(LLMClient(settings), tmp_path / f"cache{concurrency}")).day)
     one, many = days
     assert [c.model_dump() for c in one.claims] == [c.model_dump() for c in many.claims]
-    assert [g.model_dump() for g in one.groups] == [g.model_dump() for g in many.groups]
+    assert [m.model_dump() for m in one.matters] == [m.model_dump() for m in many.matters]

@@ -12,7 +12,7 @@ from briefer.atomic import write_atomically
 from briefer.cassettes import cassette
 from briefer.cli import cli
 from tests.support.openai_server import FixedLatencyResponder, OpenAICompatibleServer, Reply, ScriptedResponder
-from tests.test_pipeline_server import answer_quoting_first_sentence
+from tests.support.synthetic_model import answer as synthetic_answer
 
 SECRET = "sk-test-THISMUSTNEVERLEAK1234567890"
 
@@ -33,7 +33,7 @@ def live_project(tmp_path, monkeypatch):
 
 @pytest.mark.integration
 def test_the_api_key_never_reaches_outputs_or_logs(live_project, monkeypatch):
-    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer_quoting_first_sentence), model_name="fixed") as server:
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, synthetic_answer), model_name="fixed") as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         result = run("daily", "--date", "2024-12-07", "--out", "day.md", "--json", "day.json", "-v")
         seen_auth = server.requests  # the server saw bodies only; the key travels in a header

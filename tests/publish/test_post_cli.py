@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from briefer.cli import cli
 from tests.factories import claim
 from tests.support.mediawiki import Wiki
-from tests.test_render import HOSTILE, make_day
+from tests.factories import make_day
+from tests.test_render import HOSTILE
 
 pytestmark = pytest.mark.integration
 
@@ -79,15 +80,15 @@ def test_daily_posts_to_mediawiki_once_with_the_contested_table(sample_project, 
     assert len(revisions["query"]["pages"][0]["revisions"]) == 1
     parsed = api(mediawiki, action="parse", page="CLI Sitrep 2024-12-07", prop="text")["parse"]["text"]
     tables = re.findall(r'<table class="wikitable">(.*?)</table>', parsed, re.S)
-    contested = [t for t in tables if "Control · Daraa (contradiction)" in html.unescape(t)]
-    assert contested and "80% of Deraa province" in html.unescape(contested[0])
+    contested = [html.unescape(t) for t in tables if re.search(r"\((contradiction|denial|numeric-discrepancy|framing)\) · M\d+", html.unescape(t))]
+    assert any("80% of Deraa province" in t for t in contested)
     assert 'class="references"' in parsed
 
 
 def test_report_markup_stays_literal_on_the_wiki(tmp_path, mediawiki, monkeypatch):
     monkeypatch.setenv("BRIEFER_WIKI_USER", mediawiki.bot_user)
     monkeypatch.setenv("BRIEFER_WIKI_PASSWORD", mediawiki.bot_password)
-    day = make_day([claim(id="C1", statement=HOSTILE, quote=HOSTILE, speaker="{{Delete}} ~~~~", control=None, event_type="statement")])
+    day = make_day([claim(id="C1", statement=HOSTILE, quote=HOSTILE, speaker="{{Delete}} ~~~~")])
     day = day.model_copy(update={"date": dt.date(2024, 12, 9)})
     (tmp_path / "day.json").write_text(day.model_dump_json())
     monkeypatch.chdir(tmp_path)

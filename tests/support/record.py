@@ -32,7 +32,9 @@ from briefer.config import DEFAULT_MODEL
 from briefer.extract import Extractor
 from briefer.llm import LLMClient, ModelSettings
 from briefer.pipeline import DailyRequest, run_daily
+from briefer.profile import StoryProfile
 from briefer.prompting import PromptSet
+from briefer.reconcile import Reconciler
 
 from .openai_server import MailboxResponder, OpenAICompatibleServer
 
@@ -55,8 +57,10 @@ def record(args: argparse.Namespace) -> int:
 
     def run(base_url: str | None, api_key: str | None) -> int:
         settings = ModelSettings(model=args.model, api_key=api_key, base_url=base_url, timeout_s=args.timeout, max_attempts=1)
+        client = LLMClient(settings)
+        profile = StoryProfile.load(Path(args.profile)) if args.profile else None
         with cassette(scratch, record=True):
-            outcome = run_daily(request, Extractor(LLMClient(settings), PromptSet(), NoCache()), PrintProgress())
+            outcome = run_daily(request, Extractor(client, PromptSet(), NoCache()), Reconciler(client, PromptSet(), NoCache()), PrintProgress(), profile=profile)
         print(f"recorded {outcome.day.usage.requests} exchanges; failed reports: {outcome.failed_reports or 'none'}", file=sys.stderr)
         return 3 if outcome.partial else 0
 
@@ -93,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--keep-partial", action="store_true")
+    parser.add_argument("--profile", help="an optional story profile (it changes no request)")
     return record(parser.parse_args(argv))
 
 
