@@ -2,9 +2,11 @@
 
     python -m benchmarks.day --reports DIR --cache DIR --base-url URL --concurrency 16
 
-Timed: ``run_daily`` only (not the interpreter's start or imports). Memory:
-this process's peak resident set (``ru_maxrss``) at the end, which includes
-the interpreter and every import.
+Timed: ``run_daily`` only (not the interpreter's start or imports), and within
+it the reconcile stage (``Reconciler.reconcile``), so the time up to reconcile
+(ingest, extraction, grounding) can be told apart. Memory: this process's peak
+resident set (``ru_maxrss``) at the end, which includes the interpreter and
+every import.
 """
 
 from __future__ import annotations
@@ -29,33 +31,58 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-attempts", type=int, default=5)
     args = parser.parse_args(argv)
 
-    from briefer.cache import BriefCache
+    from briefer.cache import DiskCache
     from briefer.extract import Extractor
     from briefer.llm import LLMClient, ModelSettings
     from briefer.pipeline import DailyRequest, prep_threads, run_daily
     from briefer.prompting import PromptSet
+    from briefer.reconcile import ReconcileOptions, Reconciler
 
     options = {"adaptive_throttle": False} if args.no_throttle else {}
     settings = ModelSettings(model="bench", api_key="bench", base_url=args.base_url, timeout_s=60, max_attempts=args.max_attempts,
                              max_in_flight=args.concurrency, **options)
-    extractor = Extractor(LLMClient(settings), PromptSet(), BriefCache(args.cache))
+    # As the CLI does: one client (one cap on requests in flight) and one cache for both stages.
+    client = LLMClient(settings)
+    prompts = PromptSet()
+    cache = DiskCache(args.cache)
+    extractor = Extractor(client, prompts, cache)
+    reconciler = Reconciler(client, prompts, cache, ReconcileOptions(concurrency=args.concurrency))
+    marks: dict[str, float] = {}
+    reconcile = reconciler.reconcile
+
+    def timed_reconcile(*a, **kw):
+        marks["reconcile_start"] = time.perf_counter()
+        try:
+            return reconcile(*a, **kw)
+        finally:
+            marks["reconcile_end"] = time.perf_counter()
+
+    reconciler.reconcile = timed_reconcile
     request = DailyRequest(date=dt.date.fromisoformat(args.date), reports_dir=args.reports, concurrency=args.concurrency,
                            prep_threads=prep_threads(args.concurrency))
     started = time.perf_counter()
-    run = run_daily(request, extractor)
-    wall = time.perf_counter() - started
+    run = run_daily(request, extractor, reconciler)
+    ended = time.perf_counter()
     day = run.day
+    by_stage = day.usage_by_stage
     print(json.dumps({
-        "wall_s": wall,
+        "wall_s": ended - started,
+        "extract_s": marks.get("reconcile_start", ended) - started,  # ingest, extraction and grounding: up to the reconcile stage
+        "reconcile_s": marks.get("reconcile_end", ended) - marks.get("reconcile_start", ended),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "reports": len(day.sources),
         "failed": len(run.failed_reports),
         "cached": run.cached,
+        "cached_answers": day.cached_answers,
         "claims": len(day.claims),
         "rejected": len(day.rejected),
-        "groups": len(day.groups),
+        "matters": len(day.matters),
+        "reconcile_errors": sum(1 for n in day.notes if n.stage == "reconcile" and n.severity == "error"),
         "requests": day.usage.requests,
+        "run_requests": day.run_requests,
         "prompt_tokens": day.usage.prompt_tokens,
+        "extraction_requests": by_stage["extraction"].requests if "extraction" in by_stage else None,
+        "reconcile_requests": by_stage["reconcile"].requests if "reconcile" in by_stage else None,
     }))
     return 0
 

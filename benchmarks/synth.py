@@ -1,10 +1,10 @@
 """Synthetic data for the benchmarks: a day of reports, the fake model's
-answers to them, and large claim sets for the merger.
+answers to them, and large claim sets for the reconcile stage.
 
 Everything is seeded, so two runs of the harness see the same day. Each report
 sentence is drawn from templates (one per event type) with random slots, and
-its claim metadata is remembered: the fake model answers with claims whose
-quotes are sentences copied from the report it was sent, so grounding passes.
+its claim metadata is remembered: the fake model answers with claims that
+cite sentences of the report it was sent by number, so grounding passes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,64 +155,108 @@ def article(words: int = 1000, *, seed: int = 11, meta: dict[str, SentenceMeta] 
 
 # ---------------------------------------------------------------- the fake model
 
-_REPORT = re.compile(r"<<<REPORT[^\n]*\n(.*)\nREPORT[^\n]*>>>", re.DOTALL)  # with or without a per-report code
-_SENTENCE = re.compile(r"[^.\n]+\.")
+_NUMBERED = re.compile(r"^\[S(\d+)\] (.*)$", re.MULTILINE)  # the extraction prompt's numbered sentences
+
+
+def matter_of(m: SentenceMeta) -> tuple[str, str]:
+    """The matter question and the position a sentence's claim takes, from its metadata:
+    one question per (event type, area), so a busy day has a few hundred matters."""
+    if m.event_type == "territorial_control":
+        return f"Who controls {m.area}?", m.control or "contested"
+    if m.figure:
+        return f"How many {m.figure['counted']} in {m.area}?", f"{m.figure['qualifier'] or ''} {m.figure['value_text']}".strip()
+    return f"What happened in {m.area}: {m.event_type.replace('_', ' ')}?", f"{m.term} involved"
 
 
 def answer_for(meta: dict[str, SentenceMeta], claims_per_report: int = 10):
-    """``answer(body) -> str``: a valid BriefDraft JSON for the report in the request.
+    """``answer(body) -> str``: for an extraction request, a valid ``ReportDraft``
+    JSON for the report in the request; for the reconcile and join requests,
+    ``tests.support.synthetic_model.answer``; for anything else, a ``ReportDraft``
+    with no claims.
 
-    Quotes are whole sentences of the report (so they ground), chosen among
-    those the generator knows; the rest of the brief is filled from their metadata.
+    The extraction answer cites sentences by number ("S4"), chosen among the
+    prompt's numbered sentences the generator knows (so every claim grounds);
+    the rest of the draft is filled from their metadata.
     """
+    from tests.support import synthetic_model
 
     def answer(body: dict) -> str:
+        if synthetic_model.schema_name(body) in ("ReconcileDraft", "BlockJoinDraft"):
+            return synthetic_model.answer(body)
+        # an extraction request, or any other (a bare one: a draft with no claims)
         user = next((m["content"] for m in reversed(body.get("messages", [])) if m.get("role") == "user" and "<<<REPORT" in m.get("content", "")), "")
-        match = _REPORT.search(user)
-        text = match.group(1) if match else ""
-        sentences = [s.strip() for s in _SENTENCE.findall(text)]
-        known = [s for s in dict.fromkeys(sentences) if s in meta][:claims_per_report]
+        numbered = [(number, text.strip()) for number, text in _NUMBERED.findall(user)]
+        known = [(number, text) for number, text in numbered if text in meta][:claims_per_report]
+        speakers: list[dict] = []
+        terms: dict[str, dict] = {}
         claims = []
-        for sentence in known:
+        for number, sentence in known:
             m = meta[sentence]
+            if not any(s["name"] == m.speaker for s in speakers):
+                speakers.append({"name": m.speaker, "org": None, "camp": None})
+            terms.setdefault(m.term, {"term": m.term, "actor": m.actor})
+            question, position = matter_of(m)
+            figures = [{"n": m.figure["value"], "unit": m.figure["unit"], "what": m.figure["counted"], "qual": m.figure["qualifier"],
+                        "asof": None}] if m.figure else []
             claims.append({
-                "statement": sentence, "quote": sentence[:-1], "speaker": m.speaker, "speaker_type": m.speaker_type, "via": [],
-                "modality": "reported", "event_type": m.event_type, "locations": [m.place, m.area],
-                "actors": [{"term": m.term, "actor": m.actor}], "control": m.control,
-                "figures": [m.figure] if m.figure else [], "event_date": None, "disputes_claim": None,
+                "s": sentence, "ev": f"S{number}", "q": None, "sp": next(i for i, s in enumerate(speakers) if s["name"] == m.speaker),
+                "via": [], "m": "reported", "mt": question, "pos": position, "f": figures, "d": None,
             })
         return json.dumps({
-            "outlet": None, "dateline": None, "published": DAY.isoformat(), "published_is_estimate": False,
-            "published_basis": "stated in the text", "wire_credits": [],
-            "summary": "A synthetic report on the day's fighting, written for the benchmark.", "claims": claims,
+            "outlet": None, "dateline": None, "pub": DAY.isoformat(), "pub_est": False, "pub_why": "stated in the text", "wire": [],
+            "summary": "A synthetic report on the day's fighting, written for the benchmark.",
+            "sp": speakers or [{"name": "the report", "org": None, "camp": None}], "terms": list(terms.values()), "c": claims,
         })
 
     return answer
 
 
-# ---------------------------------------------------------------- claims for the merger
+# ---------------------------------------------------------------- claims for the reconcile stage
 
 
-def claims(count: int, *, seed: int = 3):
-    """``count`` Claim records over 20 areas x 11 event types, statements from the templates."""
-    from briefer.models import ActorMention, Claim, Figure
+def reconcile_day(count: int, *, seed: int = 3):
+    """``count`` Claim records (built like tests/factories.py's ``claim()``) and
+    their reports' SourceRows, for the reconcile benchmark.
+
+    About count/4 distinct matter questions, count/20 distinct speakers, and
+    report ids spread over count/15 reports; statements from the templates.
+    Speakers are drawn independently of matters (seeded), as a wide day's are.
+    """
+    from briefer.models import Claim, Figure, SourceRow
 
     rng = random.Random(seed)
+    questions = max(1, count // 4)
+    speakers = max(1, count // 20)
+    reports = max(1, count // 15)
     event_types = sorted({t for t, _ in TEMPLATES})
-    result = []
+    claims = []
     for index in range(count):
         text, m = _sentence(rng)
-        # spread evenly over the 20 x 11 blocks, as a busy day would be
-        event_type = event_types[index % len(event_types)] if rng.random() < 0.5 else m.event_type
-        report = f"r{index // 10:05d}"
+        question = index % questions  # every question has about four claims
+        area = AREAS[question % len(AREAS)]
+        event_type = event_types[(question // len(AREAS)) % len(event_types)]
+        matter = f"What happened in {area} ({event_type.replace('_', ' ')}), case {question // (len(AREAS) * len(event_types)) + 1}?"
+        report = f"r{index % reports:04d}"
         published = DAY - dt.timedelta(days=rng.choice([0, 0, 0, 1, 2]))
-        result.append(Claim(
-            id=f"C{index + 1}", report_id=report, statement=text, quote=text, start=0, end=len(text),
-            speaker=m.speaker, speaker_type=m.speaker_type, origin=m.speaker, via=[], outlet=f"Outlet {index % 37}",
-            modality=rng.choice(["reported", "reported", "asserted", "claimed", "denied"]), event_type=event_type,
-            locations=[m.area], area=m.area, actors=[ActorMention(term=m.term, actor=m.actor)],
-            control=(m.control or rng.choice(["government", "opposition"])) if event_type == "territorial_control" else None,
-            figures=[Figure(**m.figure)] if m.figure else [], event_date=None, published=published,
-            disputes=f"C{index}" if index % 10 and rng.random() < 0.02 else None,
+        claims.append(Claim(
+            id=f"C{index + 1}", report_id=report, statement=text, quote=text, start=0, end=len(text), sentences="S1",
+            speaker=_speaker_name(rng.randrange(speakers)),
+            organisation=None, camp=None, via=[], outlet=f"Outlet {index % 37}",
+            modality=rng.choice(["reported", "reported", "asserted", "claimed", "denied"]),
+            matter=matter, position=rng.choice(["yes", "no", m.control or "unclear", m.term]),
+            figures=[Figure(value=m.figure["value"], unit=m.figure["unit"], counted=m.figure["counted"], qualifier=m.figure["qualifier"])] if m.figure else [],
+            event_date=None, published=published,
         ))
-    return result
+    per_report = Counter(c.report_id for c in claims)
+    sources = [
+        SourceRow(report_id=f"r{r:04d}", role="primary", outlet=f"Outlet {r % 37}", published=DAY, date_source="text", date_basis="stated",
+                  dateline=None, wire_credits=[], summary="S.", path=f"r{r:04d}.txt", claims=per_report[f"r{r:04d}"], rejected=0)
+        for r in range(reports)
+    ]
+    return claims, sources
+
+
+def _speaker_name(k: int) -> str:
+    """The k-th distinct speaker: the template speakers, then numbered offices of them."""
+    base = SPEAKERS[k % len(SPEAKERS)][0]
+    return base if k < len(SPEAKERS) else f"{base}, office {k // len(SPEAKERS) + 1}"
