@@ -26,7 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .asking import AnswerRejected, ask
 from .cache import AnswerCache, cache_key
-from .ground import NormalisedText, QuoteNotFound, contains
+from .ground import QuoteNotFound, normalise
 from .llm import AttemptLog, LLMClient, ModelCallError, Truncated, schema_prompt
 from .models import ActorTerm, Claim, ClaimDraft, Figure, ModelAnswer, RejectedClaim, Report, ReportBrief, ReportDraft
 from .prompting import PromptSet
@@ -190,7 +190,7 @@ def brief_from_answer(report: Report, answer: ModelAnswer) -> ReportBrief:
 def build_brief(report: Report, drafts: list[ReportDraft], *, model: str, attempts: int, reasks: int, usage) -> ReportBrief:
     """Ground the drafts of a report's parts and turn them into its ReportBrief."""
     sentences = Sentences.of(report.text)
-    normalised = NormalisedText.of(report.text)
+    flat = normalise(report.text)  # for terms; cheaper than the offset map, which only quotes need
     first = drafts[0]
     outlet = report.outlet or first.outlet or None
     published, date_source, basis = _publication_date(report, first)
@@ -200,7 +200,7 @@ def build_brief(report: Report, drafts: list[ReportDraft], *, model: str, attemp
     seen: set[tuple[int, int, str]] = set()
     for draft in drafts:
         for term in draft.terms:
-            if contains(term.term, normalised):  # a term the report does not use is not its framing
+            if (needle := normalise(term.term)) and needle in flat:  # a term the report does not use is not its framing
                 terms.setdefault((term.term.strip(), term.actor.strip()), ActorTerm(term=term.term.strip(), actor=term.actor.strip()))
         for draft_claim in draft.c:
             speaker = draft.sp[draft_claim.sp] if 0 <= draft_claim.sp < len(draft.sp) else None

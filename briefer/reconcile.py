@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -38,7 +39,8 @@ _STOPWORDS = frozenset(
 class ReconcileOptions:
     block_claims: int = 200  # claims per reconcile request
     block_chars: int = 96_000  # and characters of compact claims per request (about 24k tokens)
-    join_matters: int = 200  # block matters per join request
+    join_matters: int = 200  # block matters (and block origins) per join request
+    join_overlap: int = 20  # items each join window shares with the next
     max_reasks: int = 1
     concurrency: int = 4
     output_tokens_per_claim: int = 60
@@ -55,6 +57,7 @@ class Reconciled:
     run_requests: int = 0
     cached_answers: int = 0
     models: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # blocks and windows run in threads
 
 
 def matter_signature(question: str) -> str:
@@ -93,12 +96,15 @@ def blocks_of(claims: list[Claim], options: ReconcileOptions) -> list[list[Claim
     count = max(1, -(-len(ranked) // options.block_claims), -(-sum(sizes) // options.block_chars))
     share = sum(sizes) / count
     blocks: list[list[Claim]] = [[]]
-    size = 0
+    size = block_size = 0
     for claim, length in zip(ranked, sizes):
-        if blocks[-1] and len(blocks) < count and (size + length > share * len(blocks) or len(blocks[-1]) >= options.block_claims):
+        full = len(blocks[-1]) >= options.block_claims or block_size + length > options.block_chars
+        if blocks[-1] and (full or (len(blocks) < count and size + length > share * len(blocks))):
             blocks.append([])
+            block_size = 0
         blocks[-1].append(claim)
         size += length
+        block_size += length
     return [sorted(block, key=lambda c: order[c.id]) for block in blocks]
 
 
@@ -178,9 +184,10 @@ class Reconciler:
             try:
                 parsed = schema.model_validate_json(cached.content)
                 if not check(parsed):
-                    out.usage = out.usage + cached.usage
-                    out.cached_answers += 1
-                    out.models.add(cached.model)
+                    with out.lock:
+                        out.usage = out.usage + cached.usage
+                        out.cached_answers += 1
+                        out.models.add(cached.model)
                     return parsed
             except ValueError:
                 pass  # a damaged entry is a miss
@@ -189,9 +196,11 @@ class Reconciler:
             answer = ask(self.client, self.prompts, messages, schema, check=check, max_tokens=budget,
                          max_budget=self.options.output_tokens_cap, log=log, max_reasks=self.options.max_reasks)
         finally:
-            out.usage = out.usage + log.usage
-            out.run_requests += log.attempts
-        out.models.add(answer.model)
+            with out.lock:
+                out.usage = out.usage + log.usage
+                out.run_requests += log.attempts
+        with out.lock:
+            out.models.add(answer.model)
         self.cache.put(key, ModelAnswer(content=answer.parsed.model_dump_json(), model=answer.model, usage=log.usage, attempts=log.attempts, reasks=answer.reasks))
         return answer.parsed
 
@@ -220,6 +229,7 @@ class Reconciler:
         if len(blocks) > 1:
             matters, origins = self._join(matters, origins, out)
         out.matters, out.origins = _renumber(matters, origins, claims)
+        out.notes.sort(key=lambda n: n.subject)  # blocks and windows finish in any order
         return out
 
     def _block(self, number: int, block: list[Claim], reports: dict[str, SourceRow], out: Reconciled) -> tuple[list[Matter], list[Origin]]:
@@ -234,40 +244,68 @@ class Reconciler:
         try:
             draft = self._cached_ask("reconcile", messages, ReconcileDraft, lambda d: block_problems(d, ids), out, self._budget(len(block)))
         except (AnswerRejected, ModelCallError) as exc:
-            out.notes.append(Notice(
-                stage="reconcile", subject=f"block {number} ({len(block)} claims)", severity="error",
-                message=f"the model's grouping could not be used ({exc}); claims were grouped by their extracted matter question instead, and speakers by name",
-            ))
+            with out.lock:
+                out.notes.append(Notice(
+                    stage="reconcile", subject=f"block {number} ({len(block)} claims)", severity="error",
+                    message=f"the model's grouping could not be used ({exc}); claims were grouped by their extracted matter question instead, and speakers by name",
+                ))
             return fallback(block, prefix)
         return _from_draft(draft, block, prefix)
 
     def _join(self, matters: list[Matter], origins: list[Origin], out: Reconciled) -> tuple[list[Matter], list[Origin]]:
-        """Join the blocks' matters, positions and origins that are the same, window by window."""
-        origin_of = {o.id: o for o in origins}
-        ordered = sorted(matters, key=lambda m: (matter_signature(m.question), m.id))
-        windows = [ordered[i : i + self.options.join_matters] for i in range(0, len(ordered), self.options.join_matters)]
+        """Join the blocks' matters, positions and origins that are the same.
+
+        Matters (ordered by their question) and origins (ordered by their
+        name) go out in windows of a fixed size that overlap a little, so a
+        join never depends on where a window happened to end, and no prompt
+        grows with the day."""
+        size, overlap = self.options.join_matters, self.options.join_overlap
+        matter_windows = _windows(sorted(matters, key=lambda m: (matter_signature(m.question), m.id)), size, overlap)
+        origin_windows = _windows(sorted(origins, key=lambda o: (_name_signature(o.name), o.id)), size, overlap)
+        count = max(len(matter_windows), len(origin_windows))
         unions = _Unions()
-        for number, window in enumerate(windows, start=1):
-            used_origins = sorted({m.origin for matter in window for m in matter.members})
+
+        def one(number: int) -> None:
+            window = matter_windows[number] if number < len(matter_windows) else []
+            names = origin_windows[number] if number < len(origin_windows) else []
             user = self.prompts.render(
                 "join.user.j2",
                 matters=[json.dumps({"id": m.id, "title": m.title, "q": m.question, "pos": [{"id": f"{m.id}.{p.id}", "t": p.text} for p in m.positions]}, ensure_ascii=False) for m in window],
-                origins=[json.dumps({"id": o, "name": origin_of[o].name, "camp": origin_of[o].camp, "says_as": origin_of[o].speakers}, ensure_ascii=False) for o in used_origins],
+                origins=[json.dumps({"id": o.id, "name": o.name, "camp": o.camp, "says_as": o.speakers}, ensure_ascii=False) for o in names],
             )
             messages = [{"role": "system", "content": self._system("join.system.j2", BlockJoinDraft)}, {"role": "user", "content": user}]
             matter_ids = {m.id for m in window}
             position_ids = {f"{m.id}.{p.id}" for m in window for p in m.positions}
+            origin_ids = {o.id for o in names}
             try:
-                draft = self._cached_ask("join", messages, BlockJoinDraft, lambda d: join_problems(d, matter_ids, position_ids, set(used_origins)), out, self._budget(len(window) // 2))
+                draft = self._cached_ask("join", messages, BlockJoinDraft, lambda d: join_problems(d, matter_ids, position_ids, origin_ids), out,
+                                         self._budget((len(window) + len(names)) // 2))
             except (AnswerRejected, ModelCallError) as exc:
-                out.notes.append(Notice(stage="reconcile", subject=f"join window {number}", severity="error",
-                                        message=f"the blocks' matters could not be joined ({exc}); they are shown as the blocks gave them"))
-                continue
-            for kind, groups in (("m", draft.matters), ("p", draft.positions), ("o", draft.origins)):
-                for group in groups:
-                    for part in group.parts[1:]:
-                        unions.join(f"{kind}:{group.parts[0]}", f"{kind}:{part}", group.why)
+                with out.lock:
+                    out.notes.append(Notice(stage="reconcile", subject=f"join window {number + 1}", severity="error",
+                                            message=f"the blocks' matters and origins could not be joined ({exc}); they are shown as the blocks gave them"))
+                return
+            with out.lock:
+                for kind, groups in (("m", draft.matters), ("p", draft.positions), ("o", draft.origins)):
+                    for group in groups:
+                        for part in group.parts[1:]:
+                            unions.join(f"{kind}:{group.parts[0]}", f"{kind}:{part}", group.why)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(self.options.concurrency, count))) as pool:
+            list(pool.map(one, range(count)))
         return _apply_joins(matters, origins, unions)
+
+
+def _name_signature(name: str) -> str:
+    return " ".join(sorted(w for w in _WORD.findall(name.casefold()) if w not in _STOPWORDS))
+
+
+def _windows(items: list, size: int, overlap: int) -> list[list]:
+    """Windows of ``size`` items, each sharing ``overlap`` items with the next."""
+    if len(items) <= size:
+        return [items] if items else []
+    step = max(1, size - overlap)
+    return [items[i : i + size] for i in range(0, len(items) - overlap, step)]
 
 
 class _Unions:

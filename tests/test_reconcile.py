@@ -135,3 +135,28 @@ def test_response_schemas_are_strict_friendly(schema):
 
     text = str(to_strict_json_schema(schema))
     assert "additionalProperties': True" not in text and "default" not in text
+
+
+def test_joins_go_out_in_bounded_overlapping_windows_and_still_merge_every_speaker():
+    claims = [claim(id=f"C{i}", report_id=f"{i % 5:02d}", speaker=f"Speaker {i % 12}", matter=f"Question {i % 15} about the flood?", position="yes") for i in range(120)]
+
+    class SyntheticClient(ScriptedClient):
+        def complete(self, messages, response_model, *, max_tokens=None, log=None):
+            body = {"messages": messages, "response_format": {"type": "json_schema", "json_schema": {"name": response_model.__name__}}}
+            self.answers = [response_model.model_validate_json(synthetic_model.answer(body))]
+            return super().complete(messages, response_model, max_tokens=max_tokens, log=log)
+
+    client = SyntheticClient()
+    options = ReconcileOptions(block_claims=20, join_matters=12, join_overlap=3, concurrency=3)
+    out = Reconciler(client, PromptSet(), NoCache(), options).reconcile(claims, SOURCES)
+    joins = [m for m in client.sent if '"says_as"' in m[-1]["content"] or "Matters (" in m[-1]["content"]]
+    assert len(joins) > 1
+    assert all(sum(line.startswith("{") for line in m[-1]["content"].splitlines()) <= 2 * 12 for m in joins)  # no window grows with the day
+    assert len(out.origins) == 12 and len(out.matters) == 15
+    assert out.usage.requests == len(client.sent) == out.run_requests
+
+
+def test_no_block_exceeds_its_budget():
+    claims = [claim(id=f"C{i}", matter=f"Question {i % 3}?") for i in range(1_003)]
+    blocks = blocks_of(claims, ReconcileOptions(block_claims=200))
+    assert max(len(b) for b in blocks) <= 200 and sum(len(b) for b in blocks) == 1_003

@@ -54,16 +54,13 @@ def _extraction(text: str) -> dict:
 
 
 def _lines(text: str, after: str) -> list[dict]:
+    """The JSON lines of one section: from its header line to the next line that is not JSON."""
     section = text.split(after, 1)[1] if after in text else ""
     found = []
-    for line in section.splitlines():
-        if line.startswith("{"):
-            try:
-                found.append(json.loads(line))
-            except ValueError:
-                break
-        elif found and not line.strip():
+    for line in section.splitlines()[1:]:
+        if not line.startswith("{"):
             break
+        found.append(json.loads(line))
     return found
 
 
