@@ -152,10 +152,15 @@ def test_each_expected_figure_is_in_one_matter_with_its_origins(folder, item):
 
 @pytest.mark.parametrize("folder, item", list(_items("relayed")))
 def test_a_statement_relayed_by_several_outlets_is_one_origin(folder, item):
-    anchors = Anchors(folder, replayed(folder))
-    matter, found = anchors.home(item["anchors"])
-    claims = [c for side in found.values() for c in side]
-    assert len(anchors.origins(matter, claims)) == item["origins"]
+    # What is checked is the origin count: a relayed claim may sit in the
+    # matter its own report stresses (the strikes, or the dead they caused).
+    day = replayed(folder)
+    anchors = Anchors(folder, day)
+    origin_of = {m.claim_id: m.origin for matter in day.matters for m in matter.members}
+    per_anchor = [{origin_of[c] for c in anchors.claims(a)} for a in item["anchors"]]
+    shared = set.intersection(*per_anchor)
+    assert shared, f"the anchors share no origin: {per_anchor}"
+    assert len(shared) == item["origins"]
 
 
 @lru_cache(maxsize=None)
