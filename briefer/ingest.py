@@ -10,7 +10,9 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .models import Notice, Report
@@ -46,6 +48,7 @@ def ingest_folder(folder: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ingest
     notices: list[Notice] = []
     reports: list[Report] = []
     by_hash: dict[str, str] = {}
+    taken: set[str] = set()
     ids = _report_ids([p for p in files if p.suffix.lower() in SUPPORTED])
     for path in files:
         if path.suffix.lower() not in SUPPORTED:
@@ -57,22 +60,46 @@ def ingest_folder(folder: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ingest
             notices.append(Notice(stage="ingest", subject=str(path), message=f"skipped: {exc}", severity="error"))
             continue
         notices.extend(Notice(stage="ingest", subject=str(path), message=w) for w in warnings)
+        if report.sha256 not in by_hash and report.id in taken:
+            renamed = _unique_id(report.id, taken | set(ids.values()))
+            notices.append(Notice(stage="ingest", subject=str(path), message=f"report id {report.id!r} is already taken by another report: this one is {renamed!r}"))
+            report = report.model_copy(update={"id": renamed})
         if report.sha256 in by_hash:
             notices.append(
                 Notice(stage="ingest", subject=str(path), message=f"skipped: exact duplicate of report {by_hash[report.sha256]}", severity="info")
             )
             continue
         by_hash[report.sha256] = report.id
+        taken.add(report.id)
         reports.append(report)
     return IngestResult(reports, notices)
 
 
 def _report_ids(paths: list[Path]) -> dict[Path, str]:
-    """Short ids ("000") where the file names allow it, else the whole stem."""
-    short = {p: p.stem.split("_", 1)[0] for p in paths}
-    if len(set(short.values())) == len(paths):
-        return short
-    return {p: p.stem for p in paths}
+    """Short ids ("000" of "000_x.txt") where no other file shares the
+    prefix, else the stem; the extension too where stems collide. Decided per
+    file, so adding a file never renames the others (the cache is keyed on ids)."""
+    prefix = {p: p.stem.split("_", 1)[0] for p in paths}
+    prefixes = Counter(prefix.values())
+    stems = Counter(p.stem for p in paths)
+    ids = {}
+    for path in paths:
+        if prefixes[prefix[path]] == 1:
+            ids[path] = prefix[path]
+        elif stems[path.stem] == 1:
+            ids[path] = path.stem
+        else:
+            ids[path] = f"{path.stem}{path.suffix.lower().replace('.', '-')}"
+    return ids
+
+
+def _unique_id(wanted: str, taken: set[str]) -> str:
+    if wanted not in taken:
+        return wanted
+    n = 2
+    while f"{wanted}-{n}" in taken:
+        n += 1
+    return f"{wanted}-{n}"
 
 
 def read_report(path: Path, report_id: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Report, list[str]]:
@@ -108,7 +135,7 @@ def read_report(path: Path, report_id: str, *, max_bytes: int = DEFAULT_MAX_BYTE
 
     published, source, basis = _date_of(parsed, warnings)
     report = Report(
-        id=str(parsed.meta.get("id") or report_id),
+        id=_feed_id(parsed.meta.get("id")) or report_id,
         path=str(path),
         text=parsed.text,
         sha256=hashlib.sha256(parsed.text.encode("utf-8")).hexdigest(),
@@ -122,6 +149,15 @@ def read_report(path: Path, report_id: str, *, max_bytes: int = DEFAULT_MAX_BYTE
     return report, warnings
 
 
+def _feed_id(value: object) -> str | None:
+    """A feed's own id, if it is a short plain token: it names the report in
+    the sitrep and the cache, so markup or line breaks are not kept."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text if re.fullmatch(r"[\w.-]{1,64}", text) else None
+
+
 def _str_or_none(value: object) -> str | None:
     return str(value).strip() or None if value is not None else None
 
@@ -131,6 +167,8 @@ def _parse_json(text: str) -> _Parsed:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportFileError(f"malformed JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+    except RecursionError as exc:
+        raise ReportFileError("JSON nested too deeply to be a report") from exc
     if not isinstance(data, dict):
         raise ReportFileError("JSON report must be an object with a 'text' field")
     body = next((data[k] for k in _TEXT_KEYS if isinstance(data.get(k), str)), None)
@@ -147,14 +185,33 @@ def _parse_front_matter(text: str) -> _Parsed:
         raise ReportFileError("malformed front matter: no closing '---' line")
     import yaml  # lazy: only .md reports need it
 
+    header = match.group(1)
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(header, Loader=yaml.SafeLoader)):
+            # aliases let a few bytes expand into gigabytes ("billion laughs")
+            raise ReportFileError("front matter uses YAML aliases, which feed metadata never needs")
+        meta = yaml.load(header, Loader=_front_matter_loader()) or {}
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0]
         raise ReportFileError(f"malformed front matter YAML ({first})") from exc
     if not isinstance(meta, dict):
         raise ReportFileError("malformed front matter: expected key: value pairs")
     return _Parsed(text[match.end():], meta)
+
+
+@lru_cache(maxsize=1)
+def _front_matter_loader():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """Safe YAML whose dates stay strings: '2024-02-30' is then an
+        unparsable date with a warning, not a crash inside the parser."""
+
+    Loader.yaml_implicit_resolvers = {
+        key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
 
 
 def _parse_html(html: str) -> _Parsed:
@@ -208,9 +265,17 @@ def _to_date(value: object) -> dt.date | None:
         return None
 
 
+def window_start(day: dt.date, window_days: int) -> dt.date:
+    """The first day of the look-back window (never before the calendar's first day)."""
+    try:
+        return day - dt.timedelta(days=window_days)
+    except OverflowError:
+        return dt.date.min
+
+
 def partition(reports: list[Report], day: dt.date, window_days: int) -> tuple[list[Report], list[Report], list[Report], list[Report]]:
     """(primary, context, undated, outside) for a day and a look-back window."""
-    start = day - dt.timedelta(days=window_days)
+    start = window_start(day, window_days)
     primary, context, undated, outside = [], [], [], []
     for report in reports:
         if report.published is None:

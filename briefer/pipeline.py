@@ -13,7 +13,7 @@ from typing import Callable, Mapping, Protocol, TypeVar
 
 from . import __version__
 from .extract import ExtractionFailed, Extractor
-from .ingest import DEFAULT_MAX_BYTES, ingest_folder, partition
+from .ingest import DEFAULT_MAX_BYTES, ingest_folder, partition, window_start
 from .llm import NoRecording
 from .cost import estimate
 from .dedupe import near_duplicates
@@ -102,7 +102,7 @@ def run_daily(
 
     # Finding wire copies needs only the texts: done while the model works.
     briefs, failed, cached, all_copies = _extract_all(wanted, extractor, request, progress, notices, meanwhile=lambda: near_duplicates(wanted))
-    start = request.date - dt.timedelta(days=request.window_days)
+    start = window_start(request.date, request.window_days)
     roles: dict[str, str] = {}
     for report in wanted:
         brief = briefs.get(report.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .ground import NormalisedText, QuoteNotFound, Span, locate
 
@@ -36,7 +37,7 @@ class Sentences:
 
     @classmethod
     def of(cls, text: str) -> Sentences:
-        return cls(text, tuple(_segment(text)))
+        return _sentences_of(text)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -62,6 +63,13 @@ class Sentences:
             return span
         inner = locate(sub, NormalisedText.of(self.text[span.start:span.end]))
         return Span(span.start + inner.start, span.start + inner.end)
+
+
+@lru_cache(maxsize=512)
+def _sentences_of(text: str) -> Sentences:
+    # One report is segmented for its request and again for its brief; the
+    # result depends on the text alone, so a run segments each text once.
+    return Sentences(text, tuple(_segment(text)))
 
 
 def _segment(text: str) -> list[Sentence]:

@@ -118,6 +118,7 @@ def test_a_report_without_a_recording_is_named_and_the_day_is_partial(sample_pro
         (["--date", "2024-12-07", "--reports", "missing"], 4, "reports folder not found: missing"),
         (["--date", "2024-13-01"], 2, "not a date"),
         (["--date", "2023-01-01"], 4, "no reports dated 2023-01-01"),
+        (["--date", "0001-01-03"], 4, "no reports dated 0001-01-03"),
     ],
 )
 def test_bad_arguments_give_one_line_and_a_documented_code(sample_project, args, code, message):

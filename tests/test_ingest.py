@@ -143,3 +143,60 @@ def test_html_dates_come_only_from_explicit_markup(tmp_path):
     dates = {r.id: (r.published, r.date_source) for r in ingest_folder(tmp_path).reports}
     assert dates["guess"] == (None, "none")
     assert dates["meta"] == (dt.date(2024, 12, 8), "metadata")
+
+
+# ---- issue 12, items 1-3: ids never collide or shift; one bad file never ends the day
+
+
+def test_colliding_ids_are_resolved_visibly_and_nothing_is_merged(tmp_path):
+    write(tmp_path, "000_a.txt", "date 2024-12-07 first report.")
+    write(tmp_path, "feed.json", '{"id": "000", "text": "second report."}')
+    write(tmp_path, "update.txt", "third report.")
+    write(tmp_path, "update.md", "fourth report.")
+    result = ingest_folder(tmp_path)
+    ids = [r.id for r in result.reports]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert {"000", "000-2", "update-txt", "update-md"} == set(ids)
+    assert any("report id '000' is already taken" in n.message for n in result.notices)
+
+
+def test_adding_a_file_never_renames_the_others(tmp_path):
+    write(tmp_path, "001_a.txt", "one.")
+    write(tmp_path, "002_b.txt", "two.")
+    before = {r.path: r.id for r in ingest_folder(tmp_path).reports}
+    write(tmp_path, "001_c.txt", "three.")  # shares a prefix with 001_a
+    after = {r.path: r.id for r in ingest_folder(tmp_path).reports}
+    assert after[str(tmp_path / "002_b.txt")] == before[str(tmp_path / "002_b.txt")] == "002"
+
+
+def test_a_feed_id_with_markup_is_not_used(tmp_path):
+    write(tmp_path, "x.json", '{"id": "[[Category:X]]\\nline", "text": "a report."}')
+    (report,) = ingest_folder(tmp_path).reports
+    assert report.id == "x"
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("alias.md", "---\na: &a [x, x, x, x]\nb: [*a, *a, *a]\nc: [*b, *b, *b]\n---\nbody", "YAML aliases"),
+        ("deep.json", "[" * 200_000 + "]" * 200_000, "nested too deeply"),
+    ],
+)
+def test_hostile_structure_is_refused_by_name(tmp_path, name, content, message):
+    write(tmp_path, "good.txt", "date 2024-12-07 A good report.")
+    write(tmp_path, name, content)
+    result = ingest_folder(tmp_path)
+    assert [r.id for r in result.reports] == ["good"] and message in result.notices[0].message
+
+
+@pytest.mark.parametrize("value", ["2024-02-30", "2024-13-01"])
+def test_an_impossible_date_in_front_matter_is_a_warning(tmp_path, value):
+    write(tmp_path, "x.md", f"---\npublished: {value}\n---\nA report.")
+    result = ingest_folder(tmp_path)
+    assert result.reports[0].published is None and "unparsable date" in result.notices[0].message
+
+
+def test_the_first_day_of_the_calendar_has_a_window():
+    from briefer.ingest import window_start
+
+    assert window_start(dt.date(1, 1, 3), 7) == dt.date.min
