@@ -142,6 +142,8 @@ ATTRIBUTED = re.compile(
     r"\b(call(s|ed)?|describ\w+|term\w*|sa(id|ys)|stat(ed|es)|report(s|ed)?|according to|alleg\w+|claim\w*|pledg\w+|den(y|ied|ies)|warn\w*|accus\w+|condemn\w*|vow\w*)\b",
     re.I,
 )
+# A group's own name ("Levant Liberation Agency") is a name, not the brief adopting a word.
+PROPER_NAME = re.compile(r"\b(?:[A-Z][\w'-]+ )+[A-Z][\w'-]+")
 QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’|(?<![\w])'[^']*'(?![\w])")
 
 
@@ -151,7 +153,7 @@ def test_the_sitreps_own_voice_is_neutral(sample_day):
     plain = markdown.replace("\\", "")
     offenders = []
     for line in plain.splitlines():
-        own = QUOTED.sub(" ", line)
+        own = PROPER_NAME.sub(" ", QUOTED.sub(" ", line))
         for sentence in re.split(r"(?<=[.;:])\s+|\s\|\s|\s/\s", own):
             if LOADED.search(sentence) and not ATTRIBUTED.search(sentence):
                 offenders.append(sentence.strip())
