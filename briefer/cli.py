@@ -4,12 +4,13 @@ errors to exit codes. Heavy modules are imported inside commands so that
 
 Exit codes: 0 success · 1 unexpected error · 2 bad usage · 3 partial (some
 reports failed; the sitrep was still written) · 4 bad input (reports folder,
-date, config) · 5 model unavailable (every report failed) · 6 publishing failed.
+date, config) · 5 model unavailable (every report failed) · 6 publishing failed · 130 interrupted (SIGINT) · 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -22,6 +23,8 @@ EXIT_PARTIAL = 3
 EXIT_INPUT = 4
 EXIT_MODEL = 5
 EXIT_PUBLISH = 6
+EXIT_INTERRUPTED = 130  # SIGINT, as shells report it
+EXIT_TERMINATED = 143  # SIGTERM
 
 
 class Failure(click.ClickException):
@@ -32,11 +35,13 @@ class Failure(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
-        click.echo(f"briefer: error: {self.format_message()}", err=True)
+        _say(f"briefer: error: {self.format_message()}")
 
 
 def _say(message: str) -> None:
-    click.echo(message, err=True)
+    from .redact import scrub
+
+    click.echo(scrub(message), err=True)
 
 
 class StderrProgress:
@@ -110,7 +115,7 @@ def _load(ctx: click.Context, flags: dict):
 @click.option("--date", "day", required=True, callback=_parse_date, help="The day to report on, YYYY-MM-DD.")
 @click.option("--reports", type=click.Path(path_type=Path, file_okay=False), help="Folder of reports [default: reports].")
 @click.option("--out", "out", default="-", show_default=True, help="Where to write the Markdown sitrep; '-' for stdout.")
-@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the merged day as JSON here.")
+@click.option("--json", "json_out", help="Also write the day as JSON here; '-' for stdout.")
 @click.option("--model", help="Model name to request [default: gpt-4.1-mini].")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Reports extracted at once [default: 4].")
 @click.option("--window-days", type=click.IntRange(0, 60), help="Days before DATE whose reports give context [default: 7].")
@@ -121,28 +126,30 @@ def _load(ctx: click.Context, flags: dict):
 @click.option("--profile", type=click.Path(path_type=Path, dir_okay=False), help="An optional story profile (TOML: origin aliases and camps) applied after the model's reconciling.")
 @click.option("--post", "posts", multiple=True, metavar="TARGET", help="Also post to a wiki: git:URL_OR_PATH, mediawiki:API_URL, or a name from [publish.targets]. Repeatable.")
 @click.option("--dry-run", is_flag=True, help="With --post: show what would change, change nothing.")
+@click.option("--offline", is_flag=True, help="Replay the cassette even when OPENAI_API_KEY or OPENAI_BASE_URL is set.")
 @click.option("-v", "--verbose", is_flag=True, help="A progress line per report, even when stderr is not a terminal.")
 @click.pass_context
-def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cassette, max_report_bytes, profile, posts, dry_run, verbose):
+def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cassette, max_report_bytes, profile, posts, dry_run, offline, verbose):
     """Build the daily sitrep for --date from the reports folder.
 
     The Markdown goes to --out (stdout by default) and is always written
     before any --post, so a failed post loses nothing.
     """
-    config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes, "profile": profile})
-    from .atomic import write_atomically
-    from .render import render_json, render_markdown
+    config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes, "profile": profile, "offline": offline or None})
+    from .render import check_templates, render_json, render_markdown
 
+    if out == "-" and json_out == "-":
+        raise Failure("--out and --json cannot both go to stdout", 2)
+    # Everything that could fail after the model calls is checked before them.
+    for path in (out, json_out):
+        _check_writable(path)
+    _template_step(lambda: check_templates(config.templates))
     run = _run_day(config, day, refresh=refresh, use_cache=not no_cache, progress=StderrProgress(verbose=verbose))
-    markdown = render_markdown(run.day, config.templates)
-    if out == "-":
-        click.echo(markdown, nl=False)
-    else:
-        write_atomically(Path(out), markdown)
-        _say(f"wrote {out}")
+    markdown = _template_step(lambda: render_markdown(run.day, config.templates))
+    _write(out, markdown)
     if json_out:
-        write_atomically(json_out, render_json(run.day))
-        _say(f"wrote {json_out}")
+        _write(json_out, render_json(run.day))
+
     _post_all(run.day, markdown, posts, config, dry_run)
     if run.partial:
         _say(f"briefer: partial: {len(run.failed_reports)} report(s) failed: {', '.join(run.failed_reports)} (listed in the processing notes)")
@@ -170,7 +177,7 @@ def post(ctx, file, posts, dry_run):
         day = Day.model_validate_json(file.read_text("utf-8"))
     except (ValidationError, ValueError, UnicodeDecodeError) as exc:
         raise Failure(f"{file}: not a briefer day JSON (write one with 'briefer daily --json'): {str(exc).splitlines()[0]}", EXIT_INPUT) from exc
-    _post_all(day, render_markdown(day, config.templates), posts, config, dry_run)
+    _post_all(day, _template_step(lambda: render_markdown(day, config.templates)), posts, config, dry_run)
 
 
 @cli.command()
@@ -194,7 +201,12 @@ def explain(ctx, day, ident, json_in, reports):
     from .models import Day
 
     if json_in is not None:
-        loaded = Day.model_validate_json(json_in.read_text("utf-8"))
+        from pydantic import ValidationError
+
+        try:
+            loaded = Day.model_validate_json(json_in.read_text("utf-8"))
+        except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+            raise Failure(f"{json_in}: not a briefer day JSON (write one with 'briefer daily --json'): {str(exc).splitlines()[0]}", EXIT_INPUT) from exc
         if loaded.date != day:
             raise Failure(f"{json_in} is the sitrep for {loaded.date}, not {day}", EXIT_INPUT)
     else:
@@ -204,6 +216,42 @@ def explain(ctx, day, ident, json_in, reports):
         click.echo(explain_id(loaded, ident))
     except UnknownId:
         raise Failure(f"no claim or matter {ident!r} in the sitrep for {day} (ids look like C12 or M3)", EXIT_INPUT) from None
+
+
+def _check_writable(path: str | None) -> None:
+    if path in (None, "-"):
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise Failure(f"{path} is a directory: give a file name", EXIT_INPUT)
+    folder = target.parent
+    if not folder.is_dir():
+        raise Failure(f"cannot write {path}: the folder {folder} does not exist", EXIT_INPUT)
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise Failure(f"cannot write {path}: permission denied", EXIT_INPUT)
+
+
+def _write(path: str, text: str) -> None:
+    from .atomic import write_atomically
+
+    if path == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        write_atomically(Path(path), text)
+    except OSError as exc:
+        raise Failure(f"cannot write {path} ({exc.strerror or exc}); the model's answers are cached, so a re-run costs no model call", EXIT_INPUT) from exc
+    _say(f"wrote {path}")
+
+
+def _template_step(step):
+    """Run a rendering step; a broken user template is one line, not a traceback."""
+    from .render import TemplateProblem
+
+    try:
+        return step()
+    except TemplateProblem as exc:
+        raise Failure(str(exc), EXIT_INPUT) from exc
 
 
 def _post_all(day, markdown: str, posts: tuple[str, ...], config, dry_run: bool) -> None:
@@ -249,12 +297,16 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     from .profile import ProfileError, StoryProfile
     from .prompting import PromptSet
     from .reconcile import ReconcileOptions, Reconciler
+    from .redact import scrub
 
     if not config.reports.is_dir():
         raise Failure(f"reports folder not found: {config.reports}", EXIT_INPUT)
     settings = ModelSettings(
-        model=config.model, api_key=config.api_key, base_url=config.base_url, timeout_s=config.timeout,
+        # Replay names its own endpoint: the SDK would otherwise read OPENAI_BASE_URL from the environment.
+        model=config.model, api_key=config.api_key if config.live else None,
+        base_url=config.base_url if config.live else "https://replay.invalid/v1", timeout_s=config.timeout,
         max_attempts=config.max_attempts, response_mode=config.response_mode, max_in_flight=config.concurrency,
+        provenance=f"live: {config.model} at {scrub(config.base_url or 'the OpenAI API')}" if config.live else f"replay of {config.cassette}",
     )
     if config.live:
         _say(f"briefer: live mode: model {config.model} at {config.base_url or 'the OpenAI API'}")
@@ -262,12 +314,20 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     else:
         if not config.cassette.is_file():
             raise Failure(f"no API key or base URL set, and no cassette to replay at {config.cassette}: set OPENAI_API_KEY or OPENAI_BASE_URL", EXIT_MODEL)
-        _say(f"briefer: replay mode: no OPENAI_API_KEY or OPENAI_BASE_URL set, replaying recorded answers from {config.cassette}")
+        why = "--offline" if config.offline else "no OPENAI_API_KEY or OPENAI_BASE_URL set"
+        _say(f"briefer: replay mode: {why}, replaying recorded answers from {config.cassette}")
         context = cassette(config.cassette)
     try:
         prompts = PromptSet(config.prompts)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         raise Failure(str(exc), EXIT_INPUT) from exc
+    if use_cache and config.cache_dir:
+        try:
+            config.cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Failure(f"cannot create the cache folder {config.cache_dir} ({exc.strerror or exc}): fix it or pass --no-cache", EXIT_INPUT) from exc
+        if not os.access(config.cache_dir, os.W_OK):
+            raise Failure(f"the cache folder {config.cache_dir} is not writable: fix it or pass --no-cache", EXIT_INPUT)
     cache = DiskCache(config.cache_dir) if use_cache and config.cache_dir else NoCache()
     try:
         profile = StoryProfile.load(config.profile) if config.profile else None
@@ -276,7 +336,7 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     request = DailyRequest(
         date=day, reports_dir=config.reports, window_days=config.window_days, concurrency=config.concurrency,
         prep_threads=prep_threads(config.concurrency),
-        refresh=refresh, max_report_bytes=config.max_report_bytes, mode="live" if config.live else f"replay of {config.cassette}",
+        refresh=refresh, max_report_bytes=config.max_report_bytes, mode=settings.provenance,
         priced_model=config.model, prices=config.prices,
     )
     with context:
@@ -297,9 +357,34 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     return run
 
 
+def _stop(message: str, code: int) -> None:
+    """Exit now, without waiting for model requests still in flight."""
+    _say(message)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that outputs are left intact."""
+
+
 def main() -> None:
+    import signal
+
+    def on_term(_signum, _frame):
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
-        cli(standalone_mode=True)
-    except KeyboardInterrupt:
-        _say("briefer: interrupted")
-        sys.exit(130)
+        code = cli(standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _stop("briefer: interrupted (files already written are complete; nothing half-written is left)", EXIT_INTERRUPTED)
+    except _Terminated:
+        _stop("briefer: terminated (files already written are complete; nothing half-written is left)", EXIT_TERMINATED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

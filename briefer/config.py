@@ -42,10 +42,12 @@ class Config:
     prices: Mapping[str, Any] = field(default_factory=dict)
     source: str = "defaults"
 
+    offline: bool = False  # replay cassettes even when a key or server is set
+
     @property
     def live(self) -> bool:
-        """Live when a key or a server is configured; otherwise replay cassettes."""
-        return bool(self.api_key or self.base_url)
+        """Live when a key or a server is configured (and not --offline); otherwise replay cassettes."""
+        return not self.offline and bool(self.api_key or self.base_url)
 
 
 _PATHS = {"reports", "cassette", "cache_dir", "prompts", "templates", "profile"}

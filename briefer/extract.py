@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter, ValidationError
@@ -30,6 +29,7 @@ from .ground import QuoteNotFound, normalise
 from .llm import AttemptLog, LLMClient, ModelCallError, Truncated, schema_prompt
 from .models import ActorTerm, Claim, ClaimDraft, Figure, ModelAnswer, RejectedClaim, Report, ReportBrief, ReportDraft
 from .prompting import PromptSet
+from .workers import worker_pool
 from .sentences import BadReference, Sentences
 
 UNKNOWN_OUTLET = "unknown"
@@ -145,7 +145,7 @@ class Extractor:
             if len(parts) == 1:
                 answers = [one(parts[0])]
             else:  # parts of one report go out together
-                with ThreadPoolExecutor(max_workers=min(4, len(parts))) as pool:
+                with worker_pool(min(4, len(parts))) as pool:
                     answers = list(pool.map(one, parts))
         except AnswerRejected as exc:
             raise ExtractionFailed(report.id, f"answer invalid against the schema after re-asking: {exc}") from exc
@@ -156,6 +156,7 @@ class Extractor:
         content = _DRAFTS.dump_json([a.parsed for a in answers]).decode()
         return ModelAnswer(
             content=content, model=answers[-1].model, usage=log.usage, attempts=log.attempts, reasks=sum(a.reasks for a in answers),
+            source=self.client.settings.provenance,
         )
 
 
@@ -184,7 +185,8 @@ def brief_from_answer(report: Report, answer: ModelAnswer) -> ReportBrief:
         drafts = _DRAFTS.validate_json(answer.content)
     except ValidationError as exc:
         raise ValueError(f"cached answer for report {report.id} does not fit the schema") from exc
-    return build_brief(report, drafts, model=answer.model, attempts=answer.attempts, reasks=answer.reasks, usage=answer.usage)
+    brief = build_brief(report, drafts, model=answer.model, attempts=answer.attempts, reasks=answer.reasks, usage=answer.usage)
+    return brief.model_copy(update={"source": answer.source})
 
 
 def build_brief(report: Report, drafts: list[ReportDraft], *, model: str, attempts: int, reasks: int, usage) -> ReportBrief:

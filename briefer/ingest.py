@@ -44,8 +44,15 @@ class _Parsed:
 def ingest_folder(folder: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
     if not folder.is_dir():
         raise FileNotFoundError(f"reports folder not found: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     notices: list[Notice] = []
+    files = []
+    root = folder.resolve()
+    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            # a link out of the folder would send any file on the machine to the model and the sitrep
+            notices.append(Notice(stage="ingest", subject=str(path), message="skipped: a symbolic link to a file outside the reports folder", severity="error"))
+        elif path.is_file():
+            files.append(path)
     reports: list[Report] = []
     by_hash: dict[str, str] = {}
     taken: set[str] = set()
@@ -112,6 +119,11 @@ def read_report(path: Path, report_id: str, *, max_bytes: int = DEFAULT_MAX_BYTE
         raise ReportFileError("file is empty")
     if len(raw) > max_bytes:
         raise ReportFileError(f"file is {len(raw):,} bytes, over the {max_bytes:,}-byte limit (raise --max-report-bytes or split it)")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            raw = raw.decode("utf-16").encode("utf-8")  # a BOM says UTF-16: Windows tools write it
+        except UnicodeDecodeError as exc:
+            raise ReportFileError("file starts with a UTF-16 byte-order mark but is not UTF-16") from exc
     if b"\x00" in raw[:8192]:
         raise ReportFileError("file looks binary (contains NUL bytes)")
     warnings: list[str] = []

@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .models import Usage
+from .redact import scrub
 from .throttle import AdaptiveThrottle
 
 T = TypeVar("T", bound=BaseModel)
@@ -69,6 +70,7 @@ class ModelSettings:
     response_mode: str = "json_schema"  # or "json_object" for servers without structured outputs
     adaptive_throttle: bool = True  # slow every thread down on 429 (see briefer/throttle.py)
     max_in_flight: int | None = None  # requests on the wire at once, across threads
+    provenance: str = ""  # stamped on every answer this client gets: "live at URL", "replay of CASSETTE"
 
 
 @dataclass
@@ -150,7 +152,7 @@ def _fatal_message(exc: BaseException, settings: ModelSettings) -> str:
     if isinstance(exc, openai.APITimeoutError):
         return f"the model server timed out (after {settings.timeout_s:g} s per attempt) and retries ran out"
     if isinstance(exc, openai.APIConnectionError):
-        return f"cannot reach the model server at {settings.base_url or 'the default endpoint'}"
+        return f"cannot reach the model server at {scrub(settings.base_url) if settings.base_url else 'the default endpoint'}"
     if isinstance(exc, MalformedResponse):
         return "the model server kept answering with malformed JSON"
     return f"model call failed: {type(exc).__name__}: {exc}"

@@ -202,6 +202,7 @@ class ModelAnswer(BaseModel):
     usage: Usage
     attempts: int = 1
     reasks: int = 0
+    source: str = ""  # where the answer came from: "live at URL" or "replay of CASSETTE"
 
 
 class Figure(BaseModel):
@@ -269,6 +270,7 @@ class ReportBrief(BaseModel):
     attempts: int = 1
     reasks: int = 0
     usage: Usage = Usage()
+    source: str = ""  # where the model's answer came from (see ModelAnswer.source)
 
 
 class Origin(BaseModel):
@@ -387,6 +389,7 @@ class Day(BaseModel):
     cost: CostEstimate | None = None
     run_requests: int = 0  # model requests this run made (0 when all came from the cache)
     cached_answers: int = 0
+    answer_sources: dict[str, int] = {}  # where the day's answers came from, cached or not: the truth behind `mode`
     profile: str | None = None
     briefer_version: str = ""
 

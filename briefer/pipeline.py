@@ -6,7 +6,7 @@ Rendering and publishing happen after, at the CLI edge.
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Protocol, TypeVar
@@ -24,6 +24,7 @@ from .models import Claim, Day, Notice, Report, ReportBrief, SourceRow, Usage
 from .profile import StoryProfile, apply_profile
 from .reconcile import Reconciler
 from .takeaways import takeaways
+from .workers import worker_pool
 
 T = TypeVar("T")
 
@@ -94,8 +95,12 @@ def run_daily(
     for notice in notices:
         progress.note(f"warning: {notice.line()}")
     primary, context, undated, outside = partition(ingested.reports, request.date, request.window_days)
-    for report in outside:
-        notices.append(Notice(stage="ingest", subject=report.id, message=f"not used: published {report.published}, outside the window", severity="info"))
+    if outside:  # one line however many: a busy archive folder must not bury the notes
+        dates = sorted(r.published for r in outside if r.published)
+        notices.append(Notice(
+            stage="ingest", subject=f"{len(outside)} report{'s' if len(outside) != 1 else ''}", severity="info",
+            message=f"not used: published outside the window ({dates[0]} to {dates[-1]})" + (f": {', '.join(r.id for r in outside)}" if len(outside) <= 5 else ""),
+        ))
     wanted = sorted(primary + context + undated, key=lambda r: r.id)
     if not primary and not undated:
         raise NoReportsForDay(f"no reports dated {request.date} in {request.reports_dir} ({len(ingested.reports)} readable reports in all)")
@@ -171,6 +176,7 @@ def run_daily(
         cost=estimate(usage, request.priced_model, request.prices),
         run_requests=run_requests,
         cached_answers=len(cached) + reconciled.cached_answers,
+        answer_sources=dict(sorted((Counter(b.source or "unknown (cached before briefer recorded sources)" for b in used) + reconciled.sources).items())),
         profile=profile.name if profile else None,
         briefer_version=__version__,
     )
@@ -207,7 +213,7 @@ def _extract_all(
 
     side_result: list[T] = []
     first = done + 1
-    with ThreadPoolExecutor(max_workers=max(1, request.concurrency + request.prep_threads)) as pool:
+    with worker_pool(request.concurrency + request.prep_threads) as pool:
         # map() yields in input order, so notes and ids never depend on timing
         for done, (report, brief, from_cache, error) in enumerate(pool.map(one, misses), start=first):
             if not side_result:

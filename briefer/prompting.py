@@ -26,6 +26,10 @@ def _environment(folder: str):
     )
 
 
+class PromptError(ValueError):
+    """A user-edited prompt that cannot be used; the message names it."""
+
+
 class PromptSet:
     """The prompts of every model call, from the project's prompts/ or a user's copy."""
 
@@ -36,6 +40,13 @@ class PromptSet:
         missing = [n for n in self.NAMES if not (self.folder / n).is_file()]
         if missing:
             raise FileNotFoundError(f"prompt folder {self.folder} lacks {', '.join(missing)}")
+        from jinja2 import TemplateSyntaxError
+
+        for name in self.NAMES:  # a broken prompt fails here, before any model call
+            try:
+                _environment(str(self.folder)).get_template(name)
+            except TemplateSyntaxError as exc:
+                raise PromptError(f"{self.folder / name}, line {exc.lineno}: template syntax error: {exc.message}") from exc
 
     def render(self, name: str, **variables: object) -> str:
         return _environment(str(self.folder)).get_template(name).render(**variables).strip()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .asking import AnswerRejected, ask
@@ -28,6 +28,7 @@ from .models import (
     BlockJoinDraft, Claim, Matter, Member, ModelAnswer, Notice, Origin, Position, ReconcileDraft, SourceRow, Usage,
 )
 from .prompting import PromptSet
+from .workers import worker_pool
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _STOPWORDS = frozenset(
@@ -57,6 +58,7 @@ class Reconciled:
     run_requests: int = 0
     cached_answers: int = 0
     models: set[str] = field(default_factory=set)
+    sources: Counter = field(default_factory=Counter)  # where the answers came from
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # blocks and windows run in threads
 
 
@@ -188,6 +190,7 @@ class Reconciler:
                         out.usage = out.usage + cached.usage
                         out.cached_answers += 1
                         out.models.add(cached.model)
+                        out.sources[cached.source or "unknown (cached before briefer recorded sources)"] += 1
                     return parsed
             except ValueError:
                 pass  # a damaged entry is a miss
@@ -199,9 +202,11 @@ class Reconciler:
             with out.lock:
                 out.usage = out.usage + log.usage
                 out.run_requests += log.attempts
+        source = self.client.settings.provenance
         with out.lock:
             out.models.add(answer.model)
-        self.cache.put(key, ModelAnswer(content=answer.parsed.model_dump_json(), model=answer.model, usage=log.usage, attempts=log.attempts, reasks=answer.reasks))
+            out.sources[source] += 1
+        self.cache.put(key, ModelAnswer(content=answer.parsed.model_dump_json(), model=answer.model, usage=log.usage, attempts=log.attempts, reasks=answer.reasks, source=source))
         return answer.parsed
 
     def _budget(self, items: int) -> int:
@@ -222,7 +227,7 @@ class Reconciler:
             number, block = numbered
             return self._block(number, block, reports, out)
 
-        with ThreadPoolExecutor(max_workers=max(1, min(self.options.concurrency, len(blocks)))) as pool:
+        with worker_pool(min(self.options.concurrency, len(blocks))) as pool:
             results = list(pool.map(one, enumerate(blocks, start=1)))
         matters = [m for ms, _ in results for m in ms]
         origins = [o for _, os_ in results for o in os_]
@@ -291,7 +296,7 @@ class Reconciler:
                         for part in group.parts[1:]:
                             unions.join(f"{kind}:{group.parts[0]}", f"{kind}:{part}", group.why)
 
-        with ThreadPoolExecutor(max_workers=max(1, min(self.options.concurrency, count))) as pool:
+        with worker_pool(min(self.options.concurrency, count)) as pool:
             list(pool.map(one, range(count)))
         return _apply_joins(matters, origins, unions)
 

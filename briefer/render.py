@@ -78,9 +78,39 @@ def _environment(folder: str):
     return env
 
 
-def render_template(day: Day, name: str, templates: Path | None = None) -> str:
+class TemplateProblem(ValueError):
+    """A user-edited template that cannot be used; the message names it."""
+
+
+TEMPLATE_NAMES = ("daily.md.j2", "daily.wiki.j2")
+
+
+def _template(folder: Path, name: str):
+    from jinja2 import TemplateError, TemplateSyntaxError
+
+    try:
+        return _environment(str(folder)).get_template(name)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"{folder / name}, line {exc.lineno}: template syntax error: {exc.message}") from exc
+    except TemplateError as exc:
+        raise TemplateProblem(f"{folder / name}: {exc}") from exc
+
+
+def check_templates(templates: Path | None = None) -> None:
+    """Parse every output template: a broken one fails before any model call."""
     folder = Path(templates) if templates else asset_dir("templates")
-    text = _environment(str(folder)).get_template(name).render(**view(day))
+    for name in TEMPLATE_NAMES:
+        _template(folder, name)
+
+
+def render_template(day: Day, name: str, templates: Path | None = None) -> str:
+    from jinja2 import TemplateError
+
+    folder = Path(templates) if templates else asset_dir("templates")
+    try:
+        text = _template(folder, name).render(**view(day))
+    except TemplateError as exc:
+        raise TemplateProblem(f"{folder / name}: {exc}") from exc
     return text.rstrip() + "\n"
 
 

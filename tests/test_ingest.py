@@ -200,3 +200,22 @@ def test_the_first_day_of_the_calendar_has_a_window():
     from briefer.ingest import window_start
 
     assert window_start(dt.date(1, 1, 3), 7) == dt.date.min
+
+
+def test_a_symlink_out_of_the_folder_is_refused(tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("date 2024-12-07 root:x:0:0 a secret outside the folder.")
+    (reports / "passwd.txt").symlink_to(secret)
+    write(reports, "real.txt", "date 2024-12-07 A real report.")
+    (reports / "alias.txt").symlink_to(reports / "real.txt")  # inside the folder: fine (a duplicate)
+    result = ingest_folder(reports)
+    assert [r.text for r in result.reports] == ["date 2024-12-07 A real report."]  # the link inside is an exact duplicate
+    assert any("symbolic link to a file outside" in n.message and n.subject.endswith("passwd.txt") for n in result.notices)
+
+
+def test_utf16_with_a_byte_order_mark_is_decoded(tmp_path):
+    (tmp_path / "w.txt").write_bytes("date 2024-12-07 Un rapport en UTF-16, café.".encode("utf-16"))
+    (report,) = ingest_folder(tmp_path).reports
+    assert report.text.startswith("date 2024-12-07 Un rapport") and "café" in report.text

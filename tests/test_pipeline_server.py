@@ -161,3 +161,12 @@ def test_output_order_does_not_depend_on_concurrency(reports, tmp_path):
     one, many = days
     assert [c.model_dump() for c in one.claims] == [c.model_dump() for c in many.claims]
     assert [m.model_dump() for m in one.matters] == [m.model_dump() for m in many.matters]
+
+
+def test_reports_outside_the_window_are_one_note_not_one_each(reports, tmp_path):
+    for n in range(30):
+        (reports / f"9{n:02d}_old.txt").write_text(f"date 2020-01-{n % 28 + 1:02d} An old report number {n}.")
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer), model_name="fixed") as server:
+        day = run(server, reports, tmp_path / "cache").day
+    (note,) = [n for n in day.notes if "outside the window" in n.message]
+    assert note.subject == "30 reports" and "2020-01-01 to 2020-01-28" in note.message

@@ -6,6 +6,8 @@ Targets are strings so they can come straight from the command line:
 from __future__ import annotations
 
 import re
+
+from briefer.redact import scrub
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -42,13 +44,7 @@ class Publisher(Protocol):
     def publish(self, page: Page, *, dry_run: bool = False) -> PublishResult: ...
 
 
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def scrub(text: str) -> str:
-    """Drops ``user:pass@`` from any URL in text, so errors never leak credentials."""
-    return _USERINFO.sub(r"\1", text)
 
 
 def check_day(target: str, day: str) -> str:

@@ -128,7 +128,17 @@ class GitWikiPublisher:
             self._git(clone, "checkout", "-q", "--orphan", branch, what="checkout", check=False)
         return branch
 
+    def _no_symlinks(self, clone: Path, rel: str) -> None:
+        """A link anywhere on the path could send a write outside the clone: refuse it."""
+        current = clone
+        for part in Path(rel).parts:
+            current = current / part
+            if current.is_symlink():
+                raise PublishError(f"{self.target}: {posixpath.relpath(current, clone)} in the wiki is a symbolic link; briefer does not write through links")
+
     def _apply(self, clone: Path, page: Page, rel_page: str, rel_index: str) -> None:
+        for rel in (rel_page, rel_index):
+            self._no_symlinks(clone, rel)
         page_file = clone / rel_page
         page_file.parent.mkdir(parents=True, exist_ok=True)
         page_file.write_text(_with_newline(page.markdown), encoding="utf-8")

@@ -294,3 +294,20 @@ def test_hanging_remote_times_out() -> None:
 def test_bad_timeout_setting(remote: Path) -> None:
     with pytest.raises(PublishError, match="timeout 'soon' is not a positive number"):
         publisher_for(f"git:{remote}", {"timeout": "soon"})
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_symlink_in_the_wiki_is_refused_and_nothing_is_written_outside(remote: Path, tmp_path: Path, dry_run: bool) -> None:
+    publisher_for(f"git:{remote}").publish(page("2024-12-06"))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    clone = tmp_path / "attacker"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    git(clone, "rm", "-q", "-r", "sitreps")
+    (clone / "sitreps").symlink_to(outside, target_is_directory=True)
+    git(clone, "add", "sitreps")
+    git(clone, "commit", "-q", "-m", "link")
+    git(clone, "push", "-q", "origin", "main")
+    with pytest.raises(PublishError, match="sitreps in the wiki is a symbolic link"):
+        publisher_for(f"git:{remote}").publish(page("2024-12-07"), dry_run=dry_run)
+    assert list(outside.iterdir()) == []
