@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -121,21 +120,30 @@ def _load(ctx: click.Context, flags: dict):
 @click.option("--window-days", type=click.IntRange(0, 60), help="Days before DATE whose reports give context [default: 7].")
 @click.option("--refresh", is_flag=True, help="Ignore the cache and ask the model again.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Where the model's answers are cached [default: the platform's user cache folder; see 'briefer cache'].")
 @click.option("--cassette", type=click.Path(path_type=Path, dir_okay=False), help="Cassette to replay when no key is set [default: cassettes/sample-day.yaml].")
 @click.option("--max-report-bytes", type=click.IntRange(1), help="Refuse report files larger than this [default: 1000000].")
 @click.option("--profile", type=click.Path(path_type=Path, dir_okay=False), help="An optional story profile (TOML: origin aliases and camps) applied after the model's reconciling.")
 @click.option("--post", "posts", multiple=True, metavar="TARGET", help="Also post to a wiki: git:URL_OR_PATH, mediawiki:API_URL, or a name from [publish.targets]. Repeatable.")
 @click.option("--dry-run", is_flag=True, help="With --post: show what would change, change nothing.")
 @click.option("--offline", is_flag=True, help="Replay the cassette even when OPENAI_API_KEY or OPENAI_BASE_URL is set.")
+@click.option("--sample", is_flag=True, help="Run the sample day shipped with briefer (its reports and recorded answers; implies --offline), from any directory.")
 @click.option("-v", "--verbose", is_flag=True, help="A progress line per report, even when stderr is not a terminal.")
 @click.pass_context
-def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cassette, max_report_bytes, profile, posts, dry_run, offline, verbose):
+def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cache_dir, cassette, max_report_bytes, profile, posts, dry_run, offline, sample, verbose):
     """Build the daily sitrep for --date from the reports folder.
 
     The Markdown goes to --out (stdout by default) and is always written
     before any --post, so a failed post loses nothing.
     """
-    config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes, "profile": profile, "offline": offline or None})
+    if sample:
+        from .assets import sample_day
+
+        if reports or cassette:
+            raise Failure("--sample brings its own reports and cassette: drop --reports and --cassette", 2)
+        reports, cassette = sample_day()
+        offline = True
+    config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes, "profile": profile, "offline": offline or None, "cache_dir": cache_dir})
     from .render import check_templates, render_json, render_markdown
 
     if out == "-" and json_out == "-":
@@ -218,6 +226,33 @@ def explain(ctx, day, ident, json_in, reports):
         raise Failure(f"no claim or matter {ident!r} in the sitrep for {day} (ids look like C12 or M3)", EXIT_INPUT) from None
 
 
+@cli.command()
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="The cache folder [default: the platform's user cache folder].")
+@click.option("--clear", is_flag=True, help="Delete every cached answer.")
+@click.pass_context
+def cache(ctx, cache_dir, clear):
+    """Show where the model's answers are cached and how much they hold; --clear empties it.
+
+    The cache holds only what the model said; clearing it means the next run
+    asks the model again (and pays for it).
+    """
+    import shutil
+
+    config = _load(ctx, {"cache_dir": cache_dir})
+    folder = config.cache_dir
+    if folder is None:
+        click.echo("the cache is off (cache_dir is empty in the config)")
+        return
+    entries = [p for p in folder.rglob("*.json") if p.is_file()] if folder.is_dir() else []
+    size = sum(p.stat().st_size for p in entries)
+    if clear:
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        click.echo(f"cleared {folder}: {len(entries)} answers, {size / 1e6:.1f} MB")
+        return
+    click.echo(f"{folder}: {len(entries)} cached answers, {size / 1e6:.1f} MB")
+
+
 def _check_writable(path: str | None) -> None:
     if path in (None, "-"):
         return
@@ -281,16 +316,14 @@ def _post_all(day, markdown: str, posts: tuple[str, ...], config, dry_run: bool)
 
 def _target(name: str, config) -> tuple[str, dict[str, str]]:
     """A target string and its settings, from the flag or [publish] in the config file."""
-    named = dict(config.publish.get("targets", {}))
-    target = named.get(name, name)
+    target = config.publish.targets.get(name, name)
     kind = target.partition(":")[0]
-    settings = {k: str(v) for k, v in dict(config.publish.get(kind, {})).items()}
+    settings = config.publish.get(kind, {}) if kind in ("git", "mediawiki") else {}
     return target, settings
 
 
 def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     from .cache import DiskCache, NoCache
-    from .cassettes import cassette
     from .extract import Extractor
     from .llm import LLMClient, ModelSettings
     from .pipeline import DailyRequest, NoReportsForDay, prep_threads, run_daily
@@ -298,6 +331,7 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     from .prompting import PromptSet
     from .reconcile import ReconcileOptions, Reconciler
     from .redact import scrub
+    from .replay import CassetteError
 
     if not config.reports.is_dir():
         raise Failure(f"reports folder not found: {config.reports}", EXIT_INPUT)
@@ -305,18 +339,17 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
         # Replay names its own endpoint: the SDK would otherwise read OPENAI_BASE_URL from the environment.
         model=config.model, api_key=config.api_key if config.live else None,
         base_url=config.base_url if config.live else "https://replay.invalid/v1", timeout_s=config.timeout,
+        replay=None if config.live else str(config.cassette),
         max_attempts=config.max_attempts, response_mode=config.response_mode, max_in_flight=config.concurrency,
         provenance=f"live: {config.model} at {scrub(config.base_url or 'the OpenAI API')}" if config.live else f"replay of {config.cassette}",
     )
     if config.live:
         _say(f"briefer: live mode: model {config.model} at {config.base_url or 'the OpenAI API'}")
-        context = nullcontext()
     else:
         if not config.cassette.is_file():
             raise Failure(f"no API key or base URL set, and no cassette to replay at {config.cassette}: set OPENAI_API_KEY or OPENAI_BASE_URL", EXIT_MODEL)
         why = "--offline" if config.offline else "no OPENAI_API_KEY or OPENAI_BASE_URL set"
         _say(f"briefer: replay mode: {why}, replaying recorded answers from {config.cassette}")
-        context = cassette(config.cassette)
     try:
         prompts = PromptSet(config.prompts)
     except (FileNotFoundError, ValueError) as exc:
@@ -339,16 +372,18 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
         refresh=refresh, max_report_bytes=config.max_report_bytes, mode=settings.provenance,
         priced_model=config.model, prices=config.prices,
     )
-    with context:
+    try:
         client = LLMClient(settings)
-        extractor = Extractor(client, prompts, cache)
-        reconciler = Reconciler(client, prompts, cache, ReconcileOptions(concurrency=config.concurrency))
-        try:
-            run = run_daily(request, extractor, reconciler, progress, profile=profile)
-        except NoReportsForDay as exc:
-            raise Failure(str(exc), EXIT_MODEL if exc.failed else EXIT_INPUT) from exc
-        except FileNotFoundError as exc:
-            raise Failure(str(exc), EXIT_INPUT) from exc
+    except CassetteError as exc:
+        raise Failure(str(exc), EXIT_INPUT) from exc
+    extractor = Extractor(client, prompts, cache)
+    reconciler = Reconciler(client, prompts, cache, ReconcileOptions(concurrency=config.concurrency))
+    try:
+        run = run_daily(request, extractor, reconciler, progress, profile=profile)
+    except NoReportsForDay as exc:
+        raise Failure(str(exc), EXIT_MODEL if exc.failed else EXIT_INPUT) from exc
+    except FileNotFoundError as exc:
+        raise Failure(str(exc), EXIT_INPUT) from exc
     _say(
         f"briefer: {len(run.day.sources)} reports, {len(run.day.claims)} claims, {len(run.day.matters)} matters, "
         f"{len(run.day.origins)} independent origins; {run.day.run_requests} model requests this run "

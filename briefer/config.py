@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 
@@ -21,28 +22,64 @@ class ConfigError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Config:
-    model: str = DEFAULT_MODEL
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GitWikiSettings(_Section):
+    page_path: str | None = None
+    index_path: str | None = None
+    index_heading: str | None = None
+    branch: str | None = None
+    workdir: str | None = None
+    timeout: float | None = Field(default=None, gt=0)
+
+
+class MediaWikiSettings(_Section):
+    user_env: str | None = None
+    password_env: str | None = None
+    page_title: str | None = None
+    index_title: str | None = None
+    timeout: float | None = Field(default=None, gt=0)
+
+
+class PublishSettings(_Section):
+    targets: dict[str, str] = {}
+    git: GitWikiSettings = GitWikiSettings()
+    mediawiki: MediaWikiSettings = MediaWikiSettings()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The section as the publishers read it: settings given, as strings."""
+        value = getattr(self, key, default)
+        if isinstance(value, _Section):
+            return {k: str(v) for k, v in value.model_dump(exclude_none=True).items()}
+        return value
+
+
+class Config(BaseModel):
+    """Every setting, validated once, with the same ranges as the flags."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(default=DEFAULT_MODEL, min_length=1)
     api_key: str | None = None
     base_url: str | None = None
     reports: Path = Path("reports")
     cassette: Path = Path("cassettes/sample-day.yaml")
-    cache_dir: Path | None = Path(".briefer-cache")
-    concurrency: int = 4
-    window_days: int = 7
-    timeout: float = 120.0
-    max_attempts: int = 5
-    max_report_bytes: int = 1_000_000
-    response_mode: str = "json_schema"
+    cache_dir: Path | None = Field(default_factory=lambda: default_cache_dir())
+    concurrency: int = Field(default=4, ge=1, le=64)
+    window_days: int = Field(default=7, ge=0, le=60)
+    timeout: float = Field(default=120.0, gt=0, le=3600)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    max_report_bytes: int = Field(default=1_000_000, ge=1)
+    response_mode: Literal["json_schema", "json_object"] = "json_schema"
     prompts: Path | None = None
     templates: Path | None = None
     profile: Path | None = None  # an optional story profile (aliases and camps)
-    publish: Mapping[str, Any] = field(default_factory=dict)
-    prices: Mapping[str, Any] = field(default_factory=dict)
-    source: str = "defaults"
-
+    publish: PublishSettings = PublishSettings()
+    prices: dict[str, dict[str, float | str]] = {}
     offline: bool = False  # replay cassettes even when a key or server is set
+    source: str = "defaults"
 
     @property
     def live(self) -> bool:
@@ -50,8 +87,14 @@ class Config:
         return not self.offline and bool(self.api_key or self.base_url)
 
 
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("briefer"))
+
+
+_NOT_IN_FILE = {"api_key", "source", "offline"}
 _PATHS = {"reports", "cassette", "cache_dir", "prompts", "templates", "profile"}
-_INTS = {"concurrency", "window_days", "max_attempts", "max_report_bytes"}
 
 
 def config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
@@ -77,28 +120,31 @@ def load_config(flags: Mapping[str, Any], env: Mapping[str, str] | None = None, 
     if path is not None:
         try:
             from_file = tomllib.loads(path.read_text("utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read config ({exc})") from exc
-        known = {f.name for f in fields(Config)} - {"api_key", "source"}
-        unknown = sorted(set(from_file) - known)
+        unknown = sorted(set(from_file) - set(Config.model_fields) | (set(from_file) & _NOT_IN_FILE))
         if unknown:
-            raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}")
-    from_env = {"api_key": env.get("OPENAI_API_KEY") or None, "base_url": env.get("OPENAI_BASE_URL") or None}
+            raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}" + (" (the API key comes from OPENAI_API_KEY only)" if "api_key" in unknown else ""))
+    from_env: dict[str, Any] = {"api_key": env.get("OPENAI_API_KEY") or None, "base_url": env.get("OPENAI_BASE_URL") or None}
     if env.get("BRIEFER_MODEL"):
         from_env["model"] = env["BRIEFER_MODEL"]
     values: dict[str, Any] = {}
     for layer in (from_file, from_env, {k: v for k, v in flags.items() if v is not None}):
         values.update({k: v for k, v in layer.items() if v is not None})
     for key in _PATHS & values.keys():
-        values[key] = Path(values[key]) if values[key] not in ("", False) else None
-    for key in _INTS & values.keys():
-        try:
-            values[key] = int(values[key])
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{key} must be a whole number, not {values[key]!r}") from exc
-    if values.get("response_mode", "json_schema") not in ("json_schema", "json_object"):
-        raise ConfigError("response_mode must be 'json_schema' or 'json_object'")
-    if int(values.get("concurrency", 4)) < 1:
-        raise ConfigError("concurrency must be at least 1")
+        if values[key] in ("", False):
+            values[key] = None  # cache_dir = "" turns the cache off
     values["source"] = str(path) if path else "defaults"
-    return Config(**values)
+    try:
+        return Config.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(f"{path or 'settings'}: {_first_problem(exc)}") from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"]) or "(settings)"
+    given = error.get("input")
+    shown = f" (got {given!r})" if not isinstance(given, (dict, list)) else ""
+    more = f"; and {exc.error_count() - 1} more problem(s)" if exc.error_count() > 1 else ""
+    return f"{where}: {error['msg']}{shown}{more}"

@@ -65,12 +65,13 @@ class ModelSettings:
     base_url: str | None = None
     timeout_s: float = 120.0
     max_attempts: int = 5
-    max_retry_seconds: float = 120.0
+    max_retry_seconds: float = 300.0  # retries end by time: a rate limit or an outage of a few minutes loses nothing
     max_output_tokens: int = 8000
     response_mode: str = "json_schema"  # or "json_object" for servers without structured outputs
     adaptive_throttle: bool = True  # slow every thread down on 429 (see briefer/throttle.py)
     max_in_flight: int | None = None  # requests on the wire at once, across threads
     provenance: str = ""  # stamped on every answer this client gets: "live at URL", "replay of CASSETTE"
+    replay: str | None = None  # a cassette to answer from instead of the network (briefer/replay.py)
 
 
 @dataclass
@@ -108,7 +109,7 @@ def _retry_after_seconds(exc: BaseException) -> float | None:
 def _is_transient(exc: BaseException) -> bool:
     import openai
 
-    if isinstance(exc, NoRecording):
+    if _no_recording_cause(exc) is not None:
         return False
     if isinstance(exc, MalformedResponse):
         return True
@@ -135,6 +136,30 @@ class _BackoffWithRetryAfter:
         return random.uniform(0, ceiling)
 
 
+class _FailuresOrTime:
+    """Stop after ``attempts`` failures that were not rate limits, or after
+    ``seconds``. A 429 is the server pacing us, not the request failing: it
+    must not use up the attempts meant for errors."""
+
+    def __init__(self, attempts: int, seconds: float) -> None:
+        self.attempts = attempts
+        self.seconds = seconds
+        self.failures = 0
+
+    def __call__(self, retry_state: Any) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if not _is_rate_limit(exc):
+            self.failures += 1
+        elapsed = retry_state.seconds_since_start or 0.0
+        return self.failures >= self.attempts or elapsed >= self.seconds
+
+
+def _is_rate_limit(exc: BaseException | None) -> bool:
+    import openai
+
+    return isinstance(exc, openai.APIStatusError) and exc.status_code == 429
+
+
 def _fatal_message(exc: BaseException, settings: ModelSettings) -> str:
     import openai
 
@@ -158,13 +183,14 @@ def _fatal_message(exc: BaseException, settings: ModelSettings) -> str:
     return f"model call failed: {type(exc).__name__}: {exc}"
 
 
-def _no_recording_cause(exc: BaseException) -> bool:
-    seen = exc
+def _no_recording_cause(exc: BaseException) -> NoRecording | None:
+    """The replay transport's NoRecording, however the SDK wrapped it."""
+    seen: BaseException | None = exc
     while seen is not None:
-        if type(seen).__name__ == "CannotOverwriteExistingCassetteException":
-            return True
+        if isinstance(seen, NoRecording):
+            return seen
         seen = seen.__cause__ or seen.__context__
-    return False
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -199,7 +225,11 @@ class LLMClient:
 
         self.settings = settings
         http_client = None
-        if settings.max_in_flight:
+        if settings.replay:
+            from .replay import replay_transport
+
+            http_client = openai.DefaultHttpxClient(transport=replay_transport(settings.replay), timeout=settings.timeout_s)
+        elif settings.max_in_flight:
             # The cap sits at the transport, around the wire only: threads beyond
             # it build the next request or ground the last answer meanwhile. The
             # SDK's own client class keeps its connection limits and redirects.
@@ -231,7 +261,7 @@ class LLMClient:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(_is_transient),
             wait=_BackoffWithRetryAfter(),
-            stop=tenacity.stop_after_attempt(self.settings.max_attempts) | tenacity.stop_after_delay(self.settings.max_retry_seconds),
+            stop=_FailuresOrTime(self.settings.max_attempts, self.settings.max_retry_seconds),
             reraise=True,
             **kwargs,
         )
@@ -240,8 +270,9 @@ class LLMClient:
         except (InvalidAnswer, ModelCallError):
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to one actionable line
-            if _no_recording_cause(exc):
-                raise NoRecording("no recorded answer matches this request (the prompt, schema or report changed since recording)") from exc
+            missing = _no_recording_cause(exc)
+            if missing is not None:
+                raise NoRecording(f"{missing} (the prompt, schema or report changed since recording)") from exc
             if _is_transient(exc) or type(exc).__module__.startswith("openai") or isinstance(exc, MalformedResponse):
                 raise ModelCallError(_fatal_message(exc, self.settings)) from exc
             raise

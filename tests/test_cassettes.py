@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from briefer.cassettes import llm_request_matcher
+from tests.support.cassettes import llm_request_matcher
 
 CASSETTES = sorted((Path(__file__).resolve().parents[1] / "cassettes").glob("*.yaml"))
 SECRET_PATTERNS = [

@@ -147,3 +147,24 @@ def test_offline_replays_even_with_a_key_exported(sample_project):
                  env={"OPENAI_API_KEY": "sk-exported", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
     assert result.exit_code == 0, result.stderr
     assert "replay mode: --offline" in result.stderr and "live mode" not in result.stderr
+
+
+def test_the_cache_lives_in_the_platform_folder_and_can_be_shown_and_cleared(sample_project, tmp_path):
+    assert run("daily", "--date", "2024-12-07", "--out", "day.md").exit_code == 0
+    assert not (sample_project / ".briefer-cache").exists()
+    shown = run("cache")
+    folder = tmp_path / "xdg-cache" / "briefer"
+    assert shown.exit_code == 0 and shown.stdout.startswith(f"{folder}: 6 cached answers")
+    cleared = run("cache", "--clear")
+    assert cleared.exit_code == 0 and "cleared" in cleared.stdout and not folder.exists()
+    elsewhere = tmp_path / "elsewhere"
+    assert run("daily", "--date", "2024-12-07", "--out", "day.md", "--cache-dir", str(elsewhere)).exit_code == 0
+    assert run("cache", "--cache-dir", str(elsewhere)).stdout.startswith(f"{elsewhere}: 6 cached answers")
+
+
+def test_the_sample_day_runs_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("daily", "--sample", "--date", "2024-12-07", "--out", "day.md", env={"OPENAI_API_KEY": "sk-exported"})
+    assert result.exit_code == 0, result.stderr
+    assert "replay mode: --offline" in result.stderr
+    assert (tmp_path / "day.md").read_text().startswith("# Daily situation report: 2024-12-07")

@@ -100,7 +100,7 @@ def test_an_unrecorded_prompt_change_fails_loudly(sample_project):
     (sample_project / "briefer.toml").write_text(f'prompts = "{prompts}"\n')
     result = run("daily", "--date", "2024-12-07", "--no-cache")
     assert result.exit_code == 5
-    assert "report 000" in result.stderr and "no recorded answer matches" in result.stderr
+    assert "report 000" in result.stderr and "no recorded answer in cassettes/sample-day.yaml matches this request (nearest recording differs in messages)" in result.stderr
 
 
 def test_a_report_without_a_recording_is_named_and_the_day_is_partial(sample_project):

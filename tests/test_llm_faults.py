@@ -144,3 +144,9 @@ def test_the_sdk_does_not_retry_on_its_own():
     assert client._client.max_retries == 0
     with pytest.raises(ModelCallError, match="cannot reach the model server"):
         LLMClient(ModelSettings(model="m", api_key="k", base_url="http://127.0.0.1:9/v1", max_attempts=1)).complete([{"role": "user", "content": "x"}], ReportDraft)
+
+
+def test_rate_limits_do_not_use_up_the_attempts_meant_for_errors():
+    replies = [Reply.rate_limited(0.01)] * 3 + [Reply.error(503), Reply.content(brief_json())]
+    outcome, attempts, _, _ = extract_with(replies, max_attempts=2, max_retry_seconds=30.0)
+    assert attempts == 5 and not isinstance(outcome, ExtractionFailed) and len(outcome.claims) == 1

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from briefer.atomic import write_atomically
-from briefer.cassettes import cassette
+from tests.support.cassettes import cassette
 from briefer.cli import cli
 from tests.support.openai_server import FixedLatencyResponder, OpenAICompatibleServer, Reply, ScriptedResponder
 from tests.support.synthetic_model import answer as synthetic_answer

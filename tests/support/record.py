@@ -13,7 +13,7 @@ Two sources of answers:
     python -m tests.support.record --live               # a live endpoint
 
 The cassette is written fresh (the old one is replaced only on success), with
-credential headers filtered, by briefer.cassettes.
+credential headers filtered, by tests/support/cassettes.py.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from briefer.cache import NoCache
-from briefer.cassettes import cassette
+from tests.support.cassettes import cassette
 from briefer.config import DEFAULT_MODEL
 from briefer.extract import Extractor
 from briefer.llm import LLMClient, ModelSettings
