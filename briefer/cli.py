@@ -330,6 +330,7 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     from .profile import ProfileError, StoryProfile
     from .prompting import PromptSet
     from .reconcile import ReconcileOptions, Reconciler
+    from .synthesize import Synthesizer
     from .redact import scrub
     from .replay import CassetteError
 
@@ -379,7 +380,7 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     extractor = Extractor(client, prompts, cache)
     reconciler = Reconciler(client, prompts, cache, ReconcileOptions(concurrency=config.concurrency))
     try:
-        run = run_daily(request, extractor, reconciler, progress, profile=profile)
+        run = run_daily(request, extractor, reconciler, progress, profile=profile, synthesizer=Synthesizer(client, prompts, cache))
     except NoReportsForDay as exc:
         raise Failure(str(exc), EXIT_MODEL if exc.failed else EXIT_INPUT) from exc
     except FileNotFoundError as exc:

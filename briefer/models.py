@@ -145,6 +145,20 @@ class BlockJoinDraft(_CachedSchema):
 
 
 # --------------------------------------------------------------------------
+# Synthesis: the bottom line, written by the model from the labelled matters.
+# --------------------------------------------------------------------------
+
+
+class LineDraft(_Strict):
+    text: str = Field(description="One plain sentence of the bottom line.")
+    cites: list[str] = Field(description="Ids of the matters the sentence rests on, e.g. ['M1', 'M4'].")
+
+
+class SynthesisDraft(_CachedSchema):
+    lines: list[LineDraft] = Field(description="3 to 6 sentences, most important first.")
+
+
+# --------------------------------------------------------------------------
 # Pipeline records.
 # --------------------------------------------------------------------------
 
@@ -165,7 +179,7 @@ class Report(BaseModel):
 class Notice(BaseModel):
     """Something skipped, rejected or worth a reader's attention."""
 
-    stage: Literal["ingest", "extract", "ground", "reconcile", "label", "publish"]
+    stage: Literal["ingest", "extract", "ground", "reconcile", "label", "synthesize", "publish"]
     subject: str  # a file path, report id, claim or matter id
     message: str
     severity: Literal["info", "warning", "error"] = "warning"
@@ -382,7 +396,8 @@ class Day(BaseModel):
     matters: list[Matter]
     figures: list[FigureRow]
     framing: list[FramingRow]
-    takeaways: list[Takeaway]
+    takeaways: list[Takeaway]  # the bottom line: the model's checked sentences, or code's own when none passed
+    bottom_line_by: Literal["model", "code"] = "code"
     notes: list[Notice]
     usage: Usage  # what the day's answers cost when they were made, cached or not
     usage_by_stage: dict[str, Usage] = {}

@@ -21,8 +21,9 @@ from .figures import checked_figures, figure_rows
 from .framing import framing_rows
 from .label import label_all
 from .models import Claim, Day, Notice, Report, ReportBrief, SourceRow, Usage
-from .profile import StoryProfile, apply_profile
+from .profile import StoryProfile, apply_profile, fold
 from .reconcile import Reconciler
+from .synthesize import Synthesis, Synthesizer
 from .takeaways import takeaways
 from .workers import worker_pool
 
@@ -88,7 +89,7 @@ class DayRun:
 
 def run_daily(
     request: DailyRequest, extractor: Extractor, reconciler: Reconciler, progress: Progress = SilentProgress(), *,
-    profile: StoryProfile | None = None, now: dt.datetime | None = None,
+    profile: StoryProfile | None = None, synthesizer: Synthesizer | None = None, now: dt.datetime | None = None,
 ) -> DayRun:
     ingested = ingest_folder(request.reports_dir, max_bytes=request.max_report_bytes)
     notices = list(ingested.notices)
@@ -180,7 +181,41 @@ def run_daily(
         profile=profile.name if profile else None,
         briefer_version=__version__,
     )
+    if synthesizer is not None:
+        day = _with_bottom_line(day, synthesizer.synthesize(day, loaded_terms(used), refresh=request.refresh))
+        day = day.model_copy(update={"cost": estimate(day.usage, request.priced_model, request.prices)})
     return DayRun(day=day, failed_reports=failed, cached=len(cached))
+
+
+def loaded_terms(briefs: list[ReportBrief]) -> list[str]:
+    """The day's own words for actors that share no word with their neutral name."""
+    found = []
+    for brief in briefs:
+        for term in brief.terms:
+            words = set(fold(term.term).split())
+            if words and not words & set(fold(term.actor).split()):
+                found.append(term.term)
+    return sorted(set(found))
+
+
+def _with_bottom_line(day: Day, synthesis: Synthesis) -> Day:
+    """The model's checked bottom line in place of code's own, when any sentence passed."""
+    stages = {**day.usage_by_stage, "synthesis": synthesis.usage}
+    sources = dict(day.answer_sources)
+    if synthesis.source or synthesis.cached:
+        label = synthesis.source or "unknown (cached before briefer recorded sources)"
+        sources[label] = sources.get(label, 0) + 1
+    models = sorted({*day.model.split(", "), synthesis.model} - {"", "none"}) if synthesis.model else None
+    update = {
+        "notes": [*day.notes, *synthesis.notes], "usage": day.usage + synthesis.usage, "usage_by_stage": stages,
+        "run_requests": day.run_requests + synthesis.run_requests, "cached_answers": day.cached_answers + int(synthesis.cached),
+        "answer_sources": dict(sorted(sources.items())),
+    }
+    if models:
+        update["model"] = ", ".join(models)
+    if synthesis.lines:
+        update.update(takeaways=synthesis.lines, bottom_line_by="model")
+    return day.model_copy(update=update)
 
 
 def _extract_all(

@@ -33,7 +33,7 @@ class PromptError(ValueError):
 class PromptSet:
     """The prompts of every model call, from the project's prompts/ or a user's copy."""
 
-    NAMES = ("extract.system.j2", "extract.user.j2", "reask.user.j2", "reconcile.system.j2", "reconcile.user.j2", "join.system.j2", "join.user.j2")
+    NAMES = ("extract.system.j2", "extract.user.j2", "reask.user.j2", "reconcile.system.j2", "reconcile.user.j2", "join.system.j2", "join.user.j2", "synthesize.system.j2", "synthesize.user.j2")
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder) if folder else asset_dir("prompts")

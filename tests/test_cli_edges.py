@@ -136,9 +136,9 @@ def test_a_live_run_served_from_a_replay_cache_says_where_its_answers_came_from(
 
     day = Day.model_validate_json((sample_project / "live.json").read_text())
     assert day.mode.startswith("live:") and day.run_requests == 0
-    assert day.answer_sources == {"replay of cassettes/sample-day.yaml": 6}
+    assert day.answer_sources == {"replay of cassettes/sample-day.yaml": 7}
     header = (sample_project / "live.md").read_text().split("## Key takeaways")[0]
-    assert "**Where the answers came from:** 6 from replay of cassettes/sample-day.yaml" in header
+    assert "**Where the answers came from:** 7 from replay of cassettes/sample-day.yaml" in header
     assert SECRET not in (sample_project / "live.md").read_text()
 
 
@@ -154,12 +154,12 @@ def test_the_cache_lives_in_the_platform_folder_and_can_be_shown_and_cleared(sam
     assert not (sample_project / ".briefer-cache").exists()
     shown = run("cache")
     folder = tmp_path / "xdg-cache" / "briefer"
-    assert shown.exit_code == 0 and shown.stdout.startswith(f"{folder}: 6 cached answers")
+    assert shown.exit_code == 0 and shown.stdout.startswith(f"{folder}: 7 cached answers")
     cleared = run("cache", "--clear")
     assert cleared.exit_code == 0 and "cleared" in cleared.stdout and not folder.exists()
     elsewhere = tmp_path / "elsewhere"
     assert run("daily", "--date", "2024-12-07", "--out", "day.md", "--cache-dir", str(elsewhere)).exit_code == 0
-    assert run("cache", "--cache-dir", str(elsewhere)).stdout.startswith(f"{elsewhere}: 6 cached answers")
+    assert run("cache", "--cache-dir", str(elsewhere)).stdout.startswith(f"{elsewhere}: 7 cached answers")
 
 
 def test_the_sample_day_runs_from_any_folder(tmp_path, monkeypatch):

@@ -32,7 +32,8 @@ def test_replay_is_announced_on_stderr_and_output_goes_to_files(sample_day):
     assert "replay mode" in result.stderr
     assert result.stdout == ""
     assert markdown.startswith("# Daily situation report: 2024-12-07")
-    assert day.usage.requests == 6 and day.usage_by_stage["reconcile"].requests == 1  # 5 reports, 1 reconcile
+    assert day.usage.requests == 7 and day.usage_by_stage["reconcile"].requests == 1 and day.usage_by_stage["synthesis"].requests == 1  # 5 reports, 1 reconcile, 1 bottom line
+    assert day.bottom_line_by == "model" and 3 <= len(day.takeaways) <= 6
 
 
 def test_the_sample_days_disputes_and_overtaken_reporting_are_shown(sample_day):
@@ -87,7 +88,7 @@ def test_second_run_comes_from_the_cache(sample_project):
     assert run("daily", "--date", "2024-12-07", "--out", "a.md").exit_code == 0
     again = run("daily", "--date", "2024-12-07", "--out", "b.md")
     assert again.exit_code == 0
-    assert "6 answers from cache" in again.stderr and "0 model requests this run" in again.stderr
+    assert "7 answers from cache" in again.stderr and "0 model requests this run" in again.stderr
     assert (sample_project / "a.md").read_text() == (sample_project / "b.md").read_text()  # same day, same page
 
 
@@ -168,7 +169,7 @@ def test_explain_rebuilds_the_day_from_the_cache(sample_project):
     assert result.exit_code == 0
     assert f"{disputed.id} · {disputed.title}: contested ({disputed.conflict})" in result.stdout
     assert "the rules that produced the label (code):" in result.stdout
-    assert "0 model requests this run (6 answers from cache)" in result.stderr
+    assert "0 model requests this run (7 answers from cache)" in result.stderr
 
 
 def test_framing_table_shows_opposing_names_for_the_same_actor(sample_day):

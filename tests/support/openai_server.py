@@ -643,9 +643,10 @@ class MailboxResponder:
     assistant message content (a JSON document as text). If that file holds
     exactly ``{"__refusal__": "text"}`` the answer is a refusal instead.
 
-    On success the pending file moves to ``DIR/done/<key>.json``; the answer
-    file stays in ``answers/``, so a retry or a repeat of the identical request
-    gets the same answer at once. If nothing usable arrives within ``timeout``
+    On success the pending file moves to ``DIR/done/<key>.json`` and the
+    answer, exactly as served, is kept in ``DIR/served/<key>.json``: a retry
+    or a repeat of the identical request gets that same answer at once, even
+    if the agent edits its answer file later. If nothing usable arrives within ``timeout``
     seconds the request gets a 504 error and the pending file stays.
 
     An answer file that does not parse as JSON is treated as half-written and
@@ -665,7 +666,8 @@ class MailboxResponder:
         self.pending_dir = self.directory / "pending"
         self.answers_dir = self.directory / "answers"
         self.done_dir = self.directory / "done"
-        for d in (self.pending_dir, self.answers_dir, self.done_dir):
+        self.served_dir = self.directory / "served"
+        for d in (self.pending_dir, self.answers_dir, self.done_dir, self.served_dir):
             d.mkdir(parents=True, exist_ok=True)
         self._closed = threading.Event()
 
@@ -677,6 +679,13 @@ class MailboxResponder:
         key = request_key(body)
         pending = self.pending_dir / f"{key}.json"
         answer = self.answers_dir / f"{key}.json"
+        served = self.served_dir / f"{key}.json"
+        if served.is_file():
+            # The answer exactly as it was first served: an agent that edits its
+            # answer file afterwards cannot make two recordings disagree.
+            reply = self._to_reply(served.read_text(encoding="utf-8"))
+            if reply is not None:
+                return reply
         tmp = self.pending_dir / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, pending)
@@ -691,12 +700,14 @@ class MailboxResponder:
                 reply = self._to_reply(text)
                 if reply is not None:
                     self._finish(pending, key)
+                    served.write_text(text, encoding="utf-8")
                     return reply
                 now = time.monotonic()
                 if last_seen is None or last_seen[0] != text:
                     last_seen = (text, now)
                 elif now - last_seen[1] >= self.settle_s:
                     self._finish(pending, key)
+                    served.write_text(text, encoding="utf-8")
                     return Reply.content(text)
             if time.monotonic() >= deadline or self._closed.is_set():
                 return Reply.error(504, f"mailbox: no answer at {answer} within {self.timeout} s",

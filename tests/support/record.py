@@ -35,6 +35,7 @@ from briefer.pipeline import DailyRequest, run_daily
 from briefer.profile import StoryProfile
 from briefer.prompting import PromptSet
 from briefer.reconcile import Reconciler
+from briefer.synthesize import Synthesizer
 
 from .openai_server import MailboxResponder, OpenAICompatibleServer
 
@@ -60,7 +61,8 @@ def record(args: argparse.Namespace) -> int:
         client = LLMClient(settings)
         profile = StoryProfile.load(Path(args.profile)) if args.profile else None
         with cassette(scratch, record=True):
-            outcome = run_daily(request, Extractor(client, PromptSet(), NoCache()), Reconciler(client, PromptSet(), NoCache()), PrintProgress(), profile=profile)
+            outcome = run_daily(request, Extractor(client, PromptSet(), NoCache()), Reconciler(client, PromptSet(), NoCache()), PrintProgress(),
+                                profile=profile, synthesizer=Synthesizer(client, PromptSet(), NoCache()))
         print(f"recorded {outcome.day.usage.requests} exchanges; failed reports: {outcome.failed_reports or 'none'}", file=sys.stderr)
         return 3 if outcome.partial else 0
 

@@ -22,7 +22,7 @@ def schema_name(body: dict) -> str:
     name = (fmt.get("json_schema") or {}).get("name", "") if isinstance(fmt, dict) else ""
     if not name:  # json_object mode: the schema is in the system prompt
         system = body["messages"][0]["content"]
-        name = next((n for n in ("ReportDraft", "ReconcileDraft", "BlockJoinDraft") if f'"title": "{n}"' in system), "")
+        name = next((n for n in ("ReportDraft", "ReconcileDraft", "BlockJoinDraft", "SynthesisDraft") if f'"title": "{n}"' in system), "")
     return name
 
 
@@ -35,6 +35,9 @@ def answer(body: dict) -> str:
         return json.dumps(_reconcile(text))
     if name == "BlockJoinDraft":
         return json.dumps(_join(text))
+    if name == "SynthesisDraft":
+        matters = _lines(text, "Matters (")[:4]
+        return json.dumps({"lines": [{"text": f"Reports say they answer: {m['q']}", "cites": [m["id"]]} for m in matters]})
     raise ValueError(f"synthetic model: unknown schema {name!r}")
 
 
