@@ -144,21 +144,24 @@ def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, ref
         reports, cassette = sample_day()
         offline = True
     config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes, "profile": profile, "offline": offline or None, "cache_dir": cache_dir})
-    from .render import check_templates, render_json, render_markdown
+    from .render import check_templates, ledger_path, render_json, render_ledger, render_markdown
 
     if out == "-" and json_out == "-":
         raise Failure("--out and --json cannot both go to stdout", 2)
     # Everything that could fail after the model calls is checked before them.
-    for path in (out, json_out):
+    for path in (out, json_out, None if out == "-" else ledger_path(out)):
         _check_writable(path)
     _template_step(lambda: check_templates(config.templates))
     run = _run_day(config, day, refresh=refresh, use_cache=not no_cache, progress=StderrProgress(verbose=verbose))
-    markdown = _template_step(lambda: render_markdown(run.day, config.templates))
+    ledger = None if out == "-" else ledger_path(out)
+    markdown = _template_step(lambda: render_markdown(run.day, config.templates, ledger=Path(ledger).name if ledger else None))
     _write(out, markdown)
+    if ledger:
+        _write(ledger, _template_step(lambda: render_ledger(run.day, config.templates)))
     if json_out:
         _write(json_out, render_json(run.day))
 
-    _post_all(run.day, markdown, posts, config, dry_run)
+    _post_all(run.day, posts, config, dry_run)
     if run.partial:
         _say(f"briefer: partial: {len(run.failed_reports)} report(s) failed: {', '.join(run.failed_reports)} (listed in the processing notes)")
         ctx.exit(EXIT_PARTIAL)
@@ -179,13 +182,12 @@ def post(ctx, file, posts, dry_run):
     from pydantic import ValidationError
 
     from .models import Day
-    from .render import render_markdown
 
     try:
         day = Day.model_validate_json(file.read_text("utf-8"))
     except (ValidationError, ValueError, UnicodeDecodeError) as exc:
         raise Failure(f"{file}: not a briefer day JSON (write one with 'briefer daily --json'): {str(exc).splitlines()[0]}", EXIT_INPUT) from exc
-    _post_all(day, _template_step(lambda: render_markdown(day, config.templates)), posts, config, dry_run)
+    _post_all(day, posts, config, dry_run)
 
 
 @cli.command()
@@ -289,16 +291,18 @@ def _template_step(step):
         raise Failure(str(exc), EXIT_INPUT) from exc
 
 
-def _post_all(day, markdown: str, posts: tuple[str, ...], config, dry_run: bool) -> None:
+def _post_all(day, posts: tuple[str, ...], config, dry_run: bool) -> None:
     if not posts:
         return
-    from .publish import Page, PublishError, publisher_for
-    from .render import render_wikitext
+    from .publish import LEDGER_LINK, Page, PublishError, publisher_for
+    from .render import render_ledger, render_ledger_wikitext, render_markdown, render_wikitext
 
-    page = Page(
-        day=day.date.isoformat(), title=f"Sitrep {day.date.isoformat()}", markdown=markdown,
-        wikitext=render_wikitext(day, config.templates), summary=f"briefer: daily sitrep for {day.date.isoformat()}",
-    )
+    page = _template_step(lambda: Page(
+        day=day.date.isoformat(), title=f"Sitrep {day.date.isoformat()}",
+        markdown=render_markdown(day, config.templates, ledger=LEDGER_LINK),
+        wikitext=render_wikitext(day, config.templates, ledger=LEDGER_LINK), summary=f"briefer: daily sitrep for {day.date.isoformat()}",
+        ledger_markdown=render_ledger(day, config.templates), ledger_wikitext=render_ledger_wikitext(day, config.templates),
+    ))
     failures = []
     for name in posts:
         target, settings = _target(name, config)

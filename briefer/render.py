@@ -7,6 +7,7 @@ so report text cannot inject markup into the sitrep or the wiki.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,29 +40,109 @@ def sides(matter: Matter, claims: dict[str, Claim], origins: dict[str, Origin]) 
     return found
 
 
-def view(day: Day) -> dict:
-    """Everything the templates need, derived from the Day (pure)."""
+# The brief is short by design: at most about 150 words a report (1,500 for a
+# day of ten), never under 900; everything cut is on the ledger page, one
+# click away. The first shape whose brief fits the budget is used.
+WORDS_PER_REPORT = 150
+MIN_WORDS = 900
+
+
+@dataclass(frozen=True)
+class Shape:
+    disputes: int  # disputes shown side by side; the rest are listed by question
+    developments: int  # developments shown in full; the rest are listed by title
+    figures: int
+    overtaken: int
+    quote_words: int  # a quote is cut to its first words; the whole is in the ledger
+    statement_words: int
+    sides: int = 2  # positions per dispute: the two held by the most origins (a denial always shows)
+
+
+SHAPES = (
+    Shape(4, 8, 8, 4, 16, 22),
+    Shape(3, 6, 6, 3, 14, 18),
+    Shape(3, 5, 5, 2, 12, 15),
+    Shape(2, 4, 4, 2, 10, 12),
+)
+DEFAULT_SHAPE = SHAPES[0]
+QUOTE_WORDS = DEFAULT_SHAPE.quote_words
+_MARKUP = re.compile(r"\]\([^)]*\)|\[\[[^|\]]*\||[|*_\[\]#<>]")
+
+
+def visible_words(text: str) -> int:
+    """Words a reader sees: link targets, table pipes and emphasis marks do not count."""
+    return sum(1 for w in _MARKUP.sub(" ", text).split() if any(ch.isalnum() for ch in w))
+
+
+def word_budget(day: Day) -> int:
+    return max(MIN_WORDS, WORDS_PER_REPORT * len(day.sources))
+
+
+def clip(text: str, words: int = QUOTE_WORDS) -> str:
+    """The first words of a verbatim quote (still verbatim), with an ellipsis if cut."""
+    parts = text.split()
+    return text if len(parts) <= words else " ".join(parts[:words]) + " …"
+
+
+def main_sides(matter: Matter, claims: dict[str, Claim], origins: dict[str, Origin], shown: int = 2) -> list[tuple[Side, int]]:
+    """The sides that make a dispute, each with one voice and the count of its other origins."""
+    found = sides(matter, claims, origins)
+    order = sorted(found, key=lambda side: (-len(side.voices), found.index(side)))
+    chosen = order[:shown]
+    denial = next((side for side in order if side.stance == "denies"), None)
+    if denial is not None and denial not in chosen:
+        chosen = [*chosen[: shown - 1], denial]
+        denied = next((side for side in order if side.position == denial.position and side.stance == "says"), None)
+        if denied is not None and denied not in chosen:
+            chosen = [denied, denial]
+    return [(side, len(side.voices) - 1) for side in sorted(chosen, key=found.index)]
+
+
+def view(day: Day, ledger: str | None = None, shape: Shape = DEFAULT_SHAPE) -> dict:
+    """Everything the templates need, derived from the Day (pure). ``ledger``
+    is where the companion page lives (a file name or a wiki page title)."""
+    from .synthesize import rank
+
     claims = {c.id: c for c in day.claims}
     origins = {o.id: o for o in day.origins}
     matter_of = {m.claim_id: matter.id for matter in day.matters for m in matter.members}
     origin_of = {m.claim_id: m.origin for matter in day.matters for m in matter.members}
     overtaken = [(matter, claims[m.claim_id], claims[m.overtaken_by]) for matter in day.matters for m in matter.members if m.overtaken_by and m.overtaken_by in claims]
     outlets = {s.outlet for s in day.sources if s.outlet != "unknown"}
+    ranked = rank(day.matters)
+    contested = [m for m in ranked if m.status == "contested" and m.new_today]
+    disputes, also_disputed = contested[: shape.disputes], contested[shape.disputes :]
+    others = [m for m in ranked if m not in contested]
+    dated = [s.published for s in day.sources if s.published]
+    position = {m.id: i for i, m in enumerate(ranked)}
     return {
         "day": day,
+        "ledger": ledger,
         "claims": claims,
         "origins": origins,
         "matter_of": matter_of,
         "origin_of": origin_of,
-        "contested": [m for m in day.matters if m.status == "contested" and m.new_today],
+        "ranked": ranked,
+        "contested": disputes,
+        "also_disputed": also_disputed,
+        "main_sides": lambda m: main_sides(m, claims, origins, shape.sides),
+        "figures": sorted(day.figures, key=lambda f: position.get(f.matter_id, 0))[: shape.figures],
+        "figures_more": max(0, len(day.figures) - shape.figures),
+        "overtaken_shown": overtaken[: shape.overtaken],
+        "overtaken_more": max(0, len(overtaken) - shape.overtaken),
+        "statement": lambda text: clip(text, shape.statement_words),
+        "developments": others[: shape.developments],
+        "more": others[shape.developments :],
         "today": [m for m in day.matters if m.new_today],
         "background": [m for m in day.matters if not m.new_today],
         "overtaken": overtaken,
+        "cutoff": max(dated).isoformat() if dated else "unknown",
         "outlet_count": len(outlets),
         "unknown_outlets": sum(1 for s in day.sources if s.outlet == "unknown"),
         "sides": lambda m: sides(m, claims, origins),
         "lead": lambda m: claims[(m.live or m.members)[0].claim_id],
         "label": lambda m: m.status + (f" ({m.conflict})" if m.conflict else "") + (", across camps" if m.strong else ""),
+        "clip": lambda text: clip(text, shape.quote_words),
     }
 
 
@@ -75,6 +156,7 @@ def _environment(folder: str):
     env.filters["wiki"] = lambda value: escape_wikitext(str(value))
     env.filters["html"] = lambda value: escape_html(str(value))
     env.filters["refs"] = lambda ids: "[" + ", ".join(ids) + "]"
+    env.filters["anchor"] = lambda ident: str(ident).lower()
     return env
 
 
@@ -82,7 +164,7 @@ class TemplateProblem(ValueError):
     """A user-edited template that cannot be used; the message names it."""
 
 
-TEMPLATE_NAMES = ("daily.md.j2", "daily.wiki.j2")
+TEMPLATE_NAMES = ("daily.md.j2", "daily.wiki.j2", "ledger.md.j2", "ledger.wiki.j2")
 
 
 def _template(folder: Path, name: str):
@@ -103,23 +185,49 @@ def check_templates(templates: Path | None = None) -> None:
         _template(folder, name)
 
 
-def render_template(day: Day, name: str, templates: Path | None = None) -> str:
+def render_template(day: Day, name: str, templates: Path | None = None, ledger: str | None = None, shape: Shape = DEFAULT_SHAPE) -> str:
     from jinja2 import TemplateError
 
     folder = Path(templates) if templates else asset_dir("templates")
     try:
-        text = _template(folder, name).render(**view(day))
+        text = _template(folder, name).render(**view(day, ledger, shape))
     except TemplateError as exc:
         raise TemplateProblem(f"{folder / name}: {exc}") from exc
     return text.rstrip() + "\n"
 
 
-def render_markdown(day: Day, templates: Path | None = None) -> str:
-    return render_template(day, "daily.md.j2", templates)
+def brief_shape(day: Day, templates: Path | None = None) -> Shape:
+    """The fullest shape whose Markdown brief fits the day's word budget."""
+    budget = word_budget(day)
+    for shape in SHAPES:
+        if visible_words(render_template(day, "daily.md.j2", templates, "ledger", shape)) <= budget:
+            return shape
+    return SHAPES[-1]
 
 
-def render_wikitext(day: Day, templates: Path | None = None) -> str:
-    return render_template(day, "daily.wiki.j2", templates)
+def render_markdown(day: Day, templates: Path | None = None, ledger: str | None = None) -> str:
+    """The brief; ids link to ``ledger`` (the companion page's file name) when given."""
+    return render_template(day, "daily.md.j2", templates, ledger, brief_shape(day, templates))
+
+
+def render_ledger(day: Day, templates: Path | None = None) -> str:
+    """The companion page: every claim with its quote and offsets, matters, origins, framing."""
+    return render_template(day, "ledger.md.j2", templates)
+
+
+def render_wikitext(day: Day, templates: Path | None = None, ledger: str | None = None) -> str:
+    """The brief as wikitext, in the Markdown brief's shape; ids link to the ``ledger`` page title (a subpage)."""
+    return render_template(day, "daily.wiki.j2", templates, ledger, brief_shape(day, templates))
+
+
+def render_ledger_wikitext(day: Day, templates: Path | None = None) -> str:
+    return render_template(day, "ledger.wiki.j2", templates)
+
+
+def ledger_path(out: str) -> str:
+    """day.md -> day.ledger.md, beside it."""
+    path = Path(out)
+    return str(path.with_name(f"{path.stem}.ledger{path.suffix or '.md'}"))
 
 
 def render_json(day: Day) -> str:

@@ -27,6 +27,12 @@ def sample_day(sample_project):
     return sample_project, (sample_project / "day.md").read_text("utf-8"), day, result
 
 
+def visible_text(markdown: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return re.sub(r"<[^>]+>", " ", MarkdownIt("commonmark").enable("table").render(markdown))
+
+
 def test_replay_is_announced_on_stderr_and_output_goes_to_files(sample_day):
     _, markdown, day, result = sample_day
     assert "replay mode" in result.stderr
@@ -41,10 +47,10 @@ def test_the_sample_days_disputes_and_overtaken_reporting_are_shown(sample_day):
     _, markdown, day, _ = sample_day
     contested = [m for m in day.matters if m.status == "contested" and m.new_today]
     assert contested
-    section = markdown.split("## Disputes", 1)[1].split("## Developments", 1)[0]
-    assert all(f"· {m.id}" in section for m in contested)
-    overtaken = markdown.split("## Earlier reporting overtaken", 1)[1].split("## Origins", 1)[0]
-    assert "report 003" in overtaken and "overtaken by (2024-12-07)" in overtaken
+    section = markdown.split("## Disputes", 1)[1].split("## Key developments", 1)[0]
+    assert all(f"[{m.id}](day.ledger.md#{m.id.lower()})" in section for m in contested)  # shown, or listed as also disputed
+    overtaken = markdown.split("## Earlier reporting overtaken", 1)[1].split("## Sources", 1)[0]
+    assert "(2024-12-01)" in overtaken and "; later:" in overtaken  # report 003's Hama, overtaken
 
 
 def test_every_quote_is_verbatim_at_its_offsets_and_every_claim_is_attributed(sample_day):
@@ -58,13 +64,33 @@ def test_every_quote_is_verbatim_at_its_offsets_and_every_claim_is_attributed(sa
     assert all(c["quote"] in texts[c["report_id"]] for c in raw["claims"])
 
 
-def test_every_quote_in_the_markdown_is_a_ledger_quote(sample_day):
-    _, markdown, day, _ = sample_day
-    ledger = markdown.split("## Claim ledger", 1)[1].split("## Processing notes", 1)[0]
-    rows = [line for line in ledger.splitlines() if re.match(r"\| C\d+ \|", line)]
+def test_the_ledger_holds_every_claim_and_every_link_of_the_brief_resolves(sample_day):
+    project, markdown, day, _ = sample_day
+    ledger = (project / "day.ledger.md").read_text("utf-8")
+    claims = ledger.split("## Claims", 1)[1].split("## Origins", 1)[0]
+    rows = [line for line in claims.splitlines() if line.startswith('| <a id="c')]
     assert len(rows) == len(day.claims)
-    cited = set(re.findall(r"\[(C\d+)\]", markdown)) | set(re.findall(r"\b(C\d+)\b", markdown))
-    assert cited <= {c.id for c in day.claims} | {m.id for m in day.matters}
+    for claim, row in zip(day.claims, rows):
+        assert f"{claim.report_id}, {claim.sentences}, {claim.start}–{claim.end}" in row
+    links = re.findall(r"\]\(day\.ledger\.md#([a-z0-9]+)\)", markdown)
+    assert links and all(f'<a id="{anchor}"></a>' in ledger for anchor in links)
+    internal = re.findall(r"\]\(#([a-z0-9]+)\)", ledger)
+    assert all(f'<a id="{anchor}"></a>' in ledger for anchor in internal)
+
+
+def test_the_brief_is_short_leads_with_the_news_and_shows_each_matter_once(sample_day):
+    from briefer.synthesize import rank
+
+    _, markdown, day, _ = sample_day
+    words = visible_text(markdown).split()
+    assert len(words) <= 1500
+    first = day.takeaways[0]
+    assert day.bottom_line_by == "model" and " ".join(first.text.split()[:5]) in " ".join(words[:60])
+    assert set(first.refs) & {m.id for m in rank(day.matters)[:3]}  # the first sentence is about a top matter
+    body = markdown.split("## Disputes", 1)[1].split("## Key figures", 1)[0]
+    entries = re.findall(r"· \[(M\d+)\]|\[(M\d+)\]\(day\.ledger\.md#m\d+\)[;.]", body)
+    shown = [a or b for a, b in entries]
+    assert shown and len(shown) == len(set(shown))
 
 
 def test_takeaways_cite_existing_ids(sample_day):
@@ -89,7 +115,8 @@ def test_second_run_comes_from_the_cache(sample_project):
     again = run("daily", "--date", "2024-12-07", "--out", "b.md")
     assert again.exit_code == 0
     assert "7 answers from cache" in again.stderr and "0 model requests this run" in again.stderr
-    assert (sample_project / "a.md").read_text() == (sample_project / "b.md").read_text()  # same day, same page
+    # same day, same page (each links to its own ledger file)
+    assert (sample_project / "a.md").read_text().replace("a.ledger.md", "x") == (sample_project / "b.md").read_text().replace("b.ledger.md", "x")
 
 
 def test_an_unrecorded_prompt_change_fails_loudly(sample_project):
@@ -173,17 +200,18 @@ def test_explain_rebuilds_the_day_from_the_cache(sample_project):
 
 
 def test_framing_table_shows_opposing_names_for_the_same_actor(sample_day):
-    _, markdown, day, _ = sample_day
+    project, _, day, _ = sample_day
     terms = [{term.lower() for _, term in row.terms} for row in day.framing]
     assert any(any("terrorist" in t for t in row) and any(("faction" in t or "rebel" in t or "insurgent" in t or "militant" in t) for t in row) for row in terms)
-    assert "## Framing" in markdown and "“terrorist" in markdown
+    ledger = (project / "day.ledger.md").read_text("utf-8")
+    assert "## Framing" in ledger and "“terrorist" in ledger
 
 
 def test_the_markdown_parses_into_the_tables_it_promises(sample_day):
     from markdown_it import MarkdownIt
 
-    _, markdown, day, _ = sample_day
-    html = MarkdownIt("commonmark").enable("table").render(markdown)
-    ledger = html.split('<h2>Claim ledger</h2>', 1)[1].split("</table>", 1)[0]
+    project, _, day, _ = sample_day
+    html = MarkdownIt("commonmark").enable("table").render((project / "day.ledger.md").read_text("utf-8"))
+    ledger = html.split('<h2>Claims</h2>', 1)[1].split("</table>", 1)[0]
     assert ledger.count("<tr>") == len(day.claims) + 1  # header + one row per claim: no report pipe split a row
     assert all(row.count("<td>") == 7 for row in ledger.split("<tr>")[2:])

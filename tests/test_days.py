@@ -186,3 +186,13 @@ def test_known_gaps_name_real_items():
 def test_there_are_test_days_beyond_the_sample_day():
     assert len(DAYS) >= 3 and all(cassette_of(d).is_file() for d in DAYS)
     assert {expected_of(d)["day"] for d in DAYS} >= {dt.date(2024, 12, 7)}
+
+
+@pytest.mark.parametrize("folder", DAYS, ids=[d.name for d in DAYS])
+def test_the_brief_is_at_most_1500_words_per_ten_reports(folder):
+    from briefer.render import render_markdown, visible_words
+
+    day = replayed(folder)
+    words = visible_words(render_markdown(day, ledger="day.ledger.md"))
+    limit = 1500 if folder.name.startswith("sample") else 150 * len(day.sources)  # the sample day: at most 1,500
+    assert words <= limit, (words, limit)

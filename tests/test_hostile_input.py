@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from briefer.cli import cli
 from briefer.models import Day
-from briefer.render import render_wikitext
+from briefer.render import render_ledger_wikitext, render_wikitext
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("no_network")
@@ -57,20 +57,23 @@ def test_injected_instructions_are_reported_as_content_not_obeyed(hostile_day):
 
 
 def test_hostile_markup_is_literal_in_markdown_and_wikitext(hostile_day):
-    _, markdown, day = hostile_day
-    wikitext = render_wikitext(day)
-    for raw in ("<script>", "](javascript:", "![](", "{{Delete}}", "[[Category:X]]", "~~~~"):
-        assert raw not in wikitext
-    for live_markup in (r"<script>", r"(?<!\\)\]\(javascript:", r"(?<!\\)!\[", r"(?<!\\)\{\{", r"(?<!\\)\[\[", r"(?<!\\)~~"):
-        assert not re.search(live_markup, markdown), live_markup
-    assert "\\{\\{Delete\\}\\}" in markdown and "&lt;script&gt;" in markdown
+    folder, markdown, day = hostile_day
+    ledger = (folder / "day.ledger.md").read_text()
+    for wikitext in (render_wikitext(day, ledger="Sitrep/Ledger"), render_ledger_wikitext(day)):
+        without_our_links = re.sub(r"\[\[(Sitrep/Ledger)?#[a-z0-9]+\|[\w ]+\]\]", " ", wikitext)
+        for raw in ("<script>", "](javascript:", "![](", "{{Delete}}", "[[Category:X]]", "~~~~", "[["):
+            assert raw not in without_our_links, raw
+    for page in (markdown, ledger):
+        for live_markup in (r"<script>", r"(?<!\\)\]\(javascript:", r"(?<!\\)!\[", r"(?<!\\)\{\{", r"(?<!\\)\[\[", r"(?<!\\)~~"):
+            assert not re.search(live_markup, page), live_markup
+    assert "\\{\\{Delete\\}\\}" in ledger and "&lt;script&gt;" in ledger
 
 
 def test_a_markdown_renderer_shows_the_injected_markup_as_text(hostile_day):
     from markdown_it import MarkdownIt
 
-    _, markdown, _ = hostile_day
-    rendered = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown)
+    folder, markdown, _ = hostile_day
+    rendered = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown + (folder / "day.ledger.md").read_text())
     assert "<script" not in rendered and "<img" not in rendered
     assert 'href="javascript:' not in rendered and "tracker.example" not in re.findall(r'(?:href|src)="([^"]*)"', rendered).__str__()
     assert "{{Delete}}" in rendered and "[[Category:X]]" in rendered and "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered

@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from briefer.models import Day, Takeaway
-from briefer.render import render_json, render_markdown
+from briefer.render import render_json, render_ledger, render_ledger_wikitext, render_markdown, render_wikitext
 from tests.factories import claim, make_day, matter, origin
 
 HOSTILE = "<script>alert(1)</script> [click](javascript:alert(1)) ![](http://tracker/x.png) {{Delete}} [[Category:X]] | pipe"
@@ -23,26 +23,42 @@ def disputed_day():
     return make_day(claims, matters, origins)
 
 
-def test_sections_in_order(disputed_day):
-    headings = [line for line in render_markdown(disputed_day).splitlines() if line.startswith("## ")]
-    assert headings == [
-        "## Key takeaways", "## Disputes", "## Developments", "## Key figures", "## Earlier reporting overtaken",
-        "## Origins", "## Framing", "## Sources", "## Claim ledger", "## Processing notes",
-    ]
+BRIEF_SECTIONS = ["Bottom line", "Disputes", "Key developments", "Key figures", "Earlier reporting overtaken", "Sources", "Processing notes"]
+LEDGER_SECTIONS = ["Matters", "Claims", "Origins", "Framing", "Sources", "Processing notes"]
 
 
-def test_a_dispute_shows_each_side_once_per_origin_with_quotes(disputed_day):
-    section = render_markdown(disputed_day).split("## Disputes")[1].split("## Developments")[0]
-    assert "**Did the dam hold? (contradiction)** · M1" in section
-    assert "says: answer P1" in section and "says: answer P2" in section
-    assert "“the dam held through the night” [C1]" in section and "[C3]" not in section  # one quote per origin
-    assert "Independent origins: 2" in section
+def test_the_brief_and_the_ledger_have_their_sections_in_both_formats(disputed_day):
+    def sections(text, mark):
+        return [line.strip("= ").removeprefix("## ") for line in text.splitlines() if line.startswith(mark)]
+
+    assert sections(render_markdown(disputed_day), "## ") == BRIEF_SECTIONS
+    assert sections(render_wikitext(disputed_day), "== ") == BRIEF_SECTIONS
+    assert sections(render_ledger(disputed_day), "## ") == LEDGER_SECTIONS
+    assert sections(render_ledger_wikitext(disputed_day), "== ") == LEDGER_SECTIONS
+
+
+def test_a_dispute_shows_each_side_once_with_one_quote(disputed_day):
+    section = render_markdown(disputed_day, ledger="day.ledger.md").split("## Disputes")[1].split("## Key developments")[0]
+    assert "**Did the dam hold?** (contradiction, 2 independent origins) · [M1](day.ledger.md#m1)" in section
+    assert "says *answer P1*" in section and "says *answer P2*" in section
+    assert "“the dam held through the night” [C1](day.ledger.md#c1)" in section and "C3" not in section  # one quote per origin
 
 
 def test_takeaways_cite_their_evidence(disputed_day):
     (first, *_) = disputed_day.takeaways
     assert first.refs[0] == "M1" and "C1" in first.refs
-    assert "[M1" in render_markdown(disputed_day).split("## Key takeaways")[1].split("##")[0]
+    assert "([M1](day.ledger.md#m1)" in render_markdown(disputed_day, ledger="day.ledger.md").split("## Bottom line")[1].split("##")[0]
+
+
+def test_without_a_ledger_ids_are_plain_text(disputed_day):
+    assert "](" not in render_markdown(disputed_day).split("## Sources")[0]
+
+
+def test_a_long_day_is_cut_to_its_budget_and_a_short_one_is_not(disputed_day):
+    from briefer.render import SHAPES, brief_shape, visible_words, word_budget
+
+    assert brief_shape(disputed_day) == SHAPES[0] and visible_words(render_markdown(disputed_day)) <= word_budget(disputed_day)
+    assert visible_words("| a | [M1](x.md#m1) **bold** |") == 3
 
 
 def test_an_uncited_takeaway_cannot_exist():
@@ -63,9 +79,12 @@ def test_report_markup_and_model_text_render_as_literal_text():
     assert "<script>" not in markdown
     assert not re.search(r"(?<!\\)\]\(javascript:", markdown) and not re.search(r"(?<!\\)!\[", markdown)
     assert "[[Category:X]]" not in markdown and "{{Delete}}" not in markdown
-    for line in markdown.splitlines():
-        if line.startswith("| C1 |"):
+    for line in render_ledger(day).splitlines():
+        if line.startswith('| <a id="c1"></a>C1 |'):
             assert line.count(" | ") == 6  # the report's pipe did not add a column
+            break
+    else:
+        raise AssertionError("no ledger row for C1")
 
 
 def test_json_twin_round_trips(disputed_day):

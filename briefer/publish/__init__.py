@@ -22,6 +22,21 @@ class Page:
     markdown: str  # rendered Markdown sitrep (git-backed wikis)
     wikitext: str  # rendered wikitext sitrep (MediaWiki), already escaped
     summary: str  # edit summary / commit message
+    # The companion ledger page. The brief links to it through LEDGER_LINK,
+    # which each publisher replaces with the ledger's real name there.
+    ledger_markdown: str = ""
+    ledger_wikitext: str = ""
+
+    def brief_markdown(self, ledger_name: str) -> str:
+        return self.markdown.replace(LEDGER_LINK, ledger_name)
+
+    def brief_wikitext(self, ledger_title: str) -> str:
+        return self.wikitext.replace(LEDGER_LINK, ledger_title)
+
+
+# Stands for the ledger's name in a rendered brief. Escaping drops control
+# characters from report text, so no report can contain it.
+LEDGER_LINK = "\x1fledger\x1f"
 
 
 @dataclass(frozen=True)

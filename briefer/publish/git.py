@@ -69,6 +69,8 @@ class GitWikiPublisher:
         rel_index = self._safe_path(self.index_path)
         if rel_page == rel_index:
             raise PublishError(f"{self.target}: page_path and index_path are the same file")
+        stem, dot, suffix = posixpath.basename(rel_page).rpartition(".")
+        self._rel_ledger = posixpath.join(posixpath.dirname(rel_page), f"{stem}.ledger.{suffix}" if dot else f"{suffix}.ledger")
         if self.workdir:
             Path(self.workdir).mkdir(parents=True, exist_ok=True)
             clone = Path(self.workdir) / ("clone-" + hashlib.sha256(self.remote.encode()).hexdigest()[:16])
@@ -82,7 +84,7 @@ class GitWikiPublisher:
         branch = self._sync(clone)
         for attempt in range(1, PUSH_TRIES + 1):
             self._apply(clone, page, rel_page, rel_index)
-            self._git(clone, "add", "--", rel_page, rel_index, what="add")
+            self._git(clone, "add", "--", rel_page, rel_index, *([self._rel_ledger] if page.ledger_markdown else []), what="add")
             staged = self._git(clone, "diff", "--cached", "--numstat", "--", what="diff").stdout.strip()
             if not staged:
                 head = self._head(clone)
@@ -137,11 +139,13 @@ class GitWikiPublisher:
                 raise PublishError(f"{self.target}: {posixpath.relpath(current, clone)} in the wiki is a symbolic link; briefer does not write through links")
 
     def _apply(self, clone: Path, page: Page, rel_page: str, rel_index: str) -> None:
-        for rel in (rel_page, rel_index):
+        for rel in (rel_page, rel_index, self._rel_ledger):
             self._no_symlinks(clone, rel)
         page_file = clone / rel_page
         page_file.parent.mkdir(parents=True, exist_ok=True)
-        page_file.write_text(_with_newline(page.markdown), encoding="utf-8")
+        page_file.write_text(_with_newline(page.brief_markdown(posixpath.basename(self._rel_ledger))), encoding="utf-8")
+        if page.ledger_markdown:
+            (clone / self._rel_ledger).write_text(_with_newline(page.ledger_markdown), encoding="utf-8")
         index_file = clone / rel_index
         index_file.parent.mkdir(parents=True, exist_ok=True)
         old = index_file.read_text(encoding="utf-8") if index_file.exists() else None

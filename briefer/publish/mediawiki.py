@@ -70,7 +70,12 @@ class MediaWikiPublisher:
         if dry_run:
             return self._preview(page, title)
         self._ensure_login()
-        changed, revid = self._save(title, lambda _old: page.wikitext, page.summary or f"Sitrep {page.day}")
+        ledger = f"{title}/Ledger"
+        ledger_changed = False
+        if page.ledger_wikitext:  # first, so the brief's links never point at a missing page
+            ledger_changed, _ = self._save(ledger, lambda _old: page.ledger_wikitext, f"{page.summary or f'Sitrep {page.day}'}: ledger")
+        changed, revid = self._save(title, lambda _old: page.brief_wikitext(ledger), page.summary or f"Sitrep {page.day}")
+        changed = changed or ledger_changed
         idx_changed, idx_revid = self._save(
             self.index_title, lambda old: index_text(old, page.day, title), f"Sitreps index: {page.day}"
         )
@@ -99,7 +104,10 @@ class MediaWikiPublisher:
             self._ensure_login()
         parts = []
         cur = self._read(title)
-        parts.append(_change(title, cur, page.wikitext))
+        parts.append(_change(title, cur, page.brief_wikitext(f"{title}/Ledger")))
+        if page.ledger_wikitext:
+            ledger = f"{title}/Ledger"
+            parts.append(_change(ledger, self._read(ledger), page.ledger_wikitext))
         idx = self._read(self.index_title)
         parts.append(_change(self.index_title, idx, index_text(idx.text, page.day, title)))
         changes = [p for p in parts if p]

@@ -46,7 +46,12 @@ def test_daily_posts_to_a_git_wiki_once(sample_project, bare_repo):
     assert first.exit_code == 0, first.stderr
     assert "posted: git:" in first.stderr
     page = git("--git-dir", str(bare_repo), "show", "main:sitreps/2024-12-07.md")
-    assert page == (sample_project / "day.md").read_text()
+    # The same brief, linking to the ledger beside it in the wiki.
+    assert page == (sample_project / "day.md").read_text().replace("(day.ledger.md#", "(2024-12-07.ledger.md#")
+    ledger = git("--git-dir", str(bare_repo), "show", "main:sitreps/2024-12-07.ledger.md")
+    assert ledger == (sample_project / "day.ledger.md").read_text()
+    for anchor in set(re.findall(r"\(2024-12-07\.ledger\.md#([a-z0-9]+)\)", page)):
+        assert f'<a id="{anchor}"></a>' in ledger, anchor
     assert "[2024-12-07]" in git("--git-dir", str(bare_repo), "show", "main:Sitreps.md")
     commits = git("--git-dir", str(bare_repo), "rev-list", "--count", "main").strip()
     again = run("daily", "--date", "2024-12-07", "--out", "day.md", "--post", f"git:{bare_repo}")
@@ -78,11 +83,16 @@ def test_daily_posts_to_mediawiki_once_with_the_contested_table(sample_project, 
         assert result.exit_code == 0, result.stderr
     revisions = api(mediawiki, action="query", prop="revisions", titles="CLI Sitrep 2024-12-07", rvprop="ids", rvlimit="max")
     assert len(revisions["query"]["pages"][0]["revisions"]) == 1
-    parsed = api(mediawiki, action="parse", page="CLI Sitrep 2024-12-07", prop="text")["parse"]["text"]
-    tables = re.findall(r'<table class="wikitable">(.*?)</table>', parsed, re.S)
-    contested = [html.unescape(t) for t in tables if re.search(r"\((contradiction|denial|numeric-discrepancy|framing)\) · M\d+", html.unescape(t))]
-    assert any("80% of Deraa province" in t for t in contested)
-    assert 'class="references"' in parsed
+    parsed = api(mediawiki, action="parse", page="CLI Sitrep 2024-12-07", prop="text|sections")["parse"]
+    tables = re.findall(r'<table class="wikitable">(.*?)</table>', parsed["text"], re.S)
+    captions = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", t)).split()) for t in tables]
+    assert any(re.search(r"\((contradiction|denial|numeric-discrepancy|framing), \d+ independent origins\) · M\d+", c) for c in captions)
+    # The same sections as the Markdown brief, and every link into the ledger subpage resolves.
+    markdown_sections = [line[3:] for line in (sample_project / "day.md").read_text().splitlines() if line.startswith("## ")]
+    assert [s["line"] for s in parsed["sections"]] == markdown_sections
+    ledger = api(mediawiki, action="parse", page="CLI Sitrep 2024-12-07/Ledger", prop="text")["parse"]["text"]
+    targets = set(re.findall(r'href="[^"]*CLI_Sitrep_2024-12-07/Ledger#([a-z0-9]+)"', parsed["text"]))
+    assert targets and all(f'id="{t}"' in ledger for t in targets)
 
 
 def test_report_markup_stays_literal_on_the_wiki(tmp_path, mediawiki, monkeypatch):
@@ -94,10 +104,11 @@ def test_report_markup_stays_literal_on_the_wiki(tmp_path, mediawiki, monkeypatc
     monkeypatch.chdir(tmp_path)
     result = run("post", "day.json", "--to", f"mediawiki:{mediawiki.api}")
     assert result.exit_code == 0, result.stderr
-    parsed = api(mediawiki, action="parse", page="Sitrep 2024-12-09", prop="text|categories|templates")["parse"]
-    text = html.unescape(re.sub(r"<[^>]+>", " ", parsed["text"]))
+    for title in ("Sitrep 2024-12-09", "Sitrep 2024-12-09/Ledger"):
+        parsed = api(mediawiki, action="parse", page=title, prop="text|categories|templates")["parse"]
+        assert parsed["categories"] == [] and parsed["templates"] == [], title
+    text = html.unescape(re.sub(r"<[^>]+>", " ", parsed["text"]))  # the ledger holds the whole quote
     assert "{{Delete}}" in text and "[[Category:X]]" in text and "<script>alert(1)</script>" in text and "~~~~" in text
-    assert parsed["categories"] == [] and parsed["templates"] == []
 
 
 def test_post_refuses_a_file_that_is_not_a_day(tmp_path):
