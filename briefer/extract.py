@@ -37,10 +37,11 @@ _DRAFTS = TypeAdapter(list[ReportDraft])
 
 
 class ExtractionFailed(ModelCallError):
-    def __init__(self, report_id: str, reason: str) -> None:
+    def __init__(self, report_id: str, reason: str, attempts: int = 0) -> None:
         super().__init__(f"report {report_id}: {reason}")
         self.report_id = report_id
         self.reason = reason
+        self.attempts = attempts  # requests made (and paid for) before giving up
 
 
 @dataclass(frozen=True)
@@ -148,11 +149,11 @@ class Extractor:
                 with worker_pool(min(4, len(parts))) as pool:
                     answers = list(pool.map(one, parts))
         except AnswerRejected as exc:
-            raise ExtractionFailed(report.id, f"answer invalid against the schema after re-asking: {exc}") from exc
+            raise ExtractionFailed(report.id, f"answer invalid against the schema after re-asking: {exc}", log.attempts) from exc
         except Truncated as exc:
-            raise ExtractionFailed(report.id, f"{exc}, even at the largest output budget") from exc
+            raise ExtractionFailed(report.id, f"{exc}, even at the largest output budget", log.attempts) from exc
         except ModelCallError as exc:
-            raise ExtractionFailed(report.id, str(exc)) from exc
+            raise ExtractionFailed(report.id, str(exc), log.attempts) from exc
         content = _DRAFTS.dump_json([a.parsed for a in answers]).decode()
         return ModelAnswer(
             content=content, model=answers[-1].model, usage=log.usage, attempts=log.attempts, reasks=sum(a.reasks for a in answers),

@@ -107,7 +107,7 @@ def run_daily(
         raise NoReportsForDay(f"no reports dated {request.date} in {request.reports_dir} ({len(ingested.reports)} readable reports in all)")
 
     # Finding wire copies needs only the texts: done while the model works.
-    briefs, failed, cached, all_copies = _extract_all(wanted, extractor, request, progress, notices, meanwhile=lambda: near_duplicates(wanted))
+    briefs, failed, cached, all_copies, failed_attempts = _extract_all(wanted, extractor, request, progress, notices, meanwhile=lambda: near_duplicates(wanted))
     start = window_start(request.date, request.window_days)
     roles: dict[str, str] = {}
     for report in wanted:
@@ -155,7 +155,8 @@ def run_daily(
 
     extraction_usage = sum((b.usage for b in briefs.values()), Usage())
     usage = extraction_usage + reconciled.usage
-    run_requests = sum(b.attempts for rid, b in briefs.items() if rid not in cached) + reconciled.run_requests
+    # Every request this run made, the failed ones too: they were sent, and may be billed.
+    run_requests = sum(b.attempts for rid, b in briefs.items() if rid not in cached) + failed_attempts + reconciled.run_requests
     models = sorted({b.model for b in briefs.values() if b.model} | {m for m in reconciled.models if m})
     day = Day(
         date=request.date,
@@ -220,12 +221,13 @@ def _with_bottom_line(day: Day, synthesis: Synthesis) -> Day:
 
 def _extract_all(
     reports: list[Report], extractor: Extractor, request: DailyRequest, progress: Progress, notices: list[Notice], meanwhile: Callable[[], T]
-) -> tuple[dict[str, ReportBrief], list[str], set[str], T]:
+) -> tuple[dict[str, ReportBrief], list[str], set[str], T, int]:
     """Every report's brief, concurrently. ``meanwhile`` runs in this thread
     once the first answer is in, when the workers are all waiting on the model
     (run at the start, it would slow the first wave of requests)."""
     briefs: dict[str, ReportBrief] = {}
     failed: list[str] = []
+    failed_attempts = 0
     cached: set[str] = set()
     done = 0
     # Cache hits first, in this thread: threads only pay off while waiting on the model.
@@ -258,7 +260,9 @@ def _extract_all(
                 if isinstance(error.__cause__, NoRecording):
                     reason = f"{reason}; with no API key set, only recorded reports can be processed (set OPENAI_API_KEY or OPENAI_BASE_URL)"
                 failed.append(report.id)
-                notices.append(Notice(stage="extract", subject=f"report {report.id} ({report.path})", message=f"failed: {reason}", severity="error"))
+                failed_attempts += error.attempts
+                tried = f" after {error.attempts} request{'s' if error.attempts != 1 else ''}" if error.attempts else ""
+                notices.append(Notice(stage="extract", subject=f"report {report.id} ({report.path})", message=f"failed{tried}: {reason}", severity="error"))
                 progress.note(f"error: report {report.id} ({report.path}): {reason}")
                 continue
             briefs[report.id] = brief
@@ -268,7 +272,7 @@ def _extract_all(
             progress.advance(done, len(reports), f"report {report.id}: {len(brief.claims)} claims, {len(brief.rejected)} rejected ({source})")
     if not side_result:
         side_result.append(meanwhile())
-    return briefs, failed, cached, side_result[0]
+    return briefs, failed, cached, side_result[0], failed_attempts
 
 
 def _numbered_claims(briefs: list[ReportBrief]) -> list[Claim]:

@@ -68,6 +68,7 @@ def test_a_crash_halfway_loses_nothing_that_finished(reports, tmp_path):
         assert first.partial and first.failed_reports == ["002"]
         assert "002" in {n.subject.split()[1] for n in first.day.notes if n.stage == "extract"}
         seen = server.request_count
+        assert first.day.run_requests == seen  # the failed attempts are counted: they were sent
         failing.clear()
         second = run(server, reports, tmp_path / "cache")
         # only the report that failed is asked again, and the day's claims, now different, are reconciled again
@@ -170,3 +171,20 @@ def test_reports_outside_the_window_are_one_note_not_one_each(reports, tmp_path)
         day = run(server, reports, tmp_path / "cache").day
     (note,) = [n for n in day.notes if "outside the window" in n.message]
     assert note.subject == "30 reports" and "2020-01-01 to 2020-01-28" in note.message
+
+
+def test_a_slow_rate_limit_loses_no_report(tmp_path):
+    """Issue 12, item 5: 2 requests/s, concurrency 16, 24 reports: every report
+    arrives, because 429s slow the client down instead of using up attempts."""
+    from tests.support.openai_server import RateLimitedResponder
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for n in range(24):
+        (folder / f"{n:03d}.txt").write_text(f"date 2024-12-07 Report number {n} about the flood in district {n}.")
+    limiter = RateLimitedResponder(FixedLatencyResponder(0.0, answer), per_second=2.0)
+    with OpenAICompatibleServer(limiter, model_name="limited") as server:
+        settings = ModelSettings(model="m", api_key="k", base_url=server.base_url, timeout_s=10, max_attempts=3, max_in_flight=16)
+        run = run_daily(DailyRequest(date=DAY, reports_dir=folder, concurrency=16), *stages(LLMClient(settings), tmp_path / "cache"))
+    assert run.failed_reports == [] and len(run.day.sources) == 24
+    assert limiter.limited > 0  # the limit was really hit
