@@ -70,7 +70,7 @@ class Config(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=64)
     window_days: int = Field(default=7, ge=0, le=60)
     timeout: float = Field(default=120.0, gt=0, le=3600)
-    max_attempts: int = Field(default=5, ge=1, le=20)
+    max_attempts: int = Field(default=12, ge=1, le=50)  # failures other than rate limits; time bounds retries first
     max_report_bytes: int = Field(default=1_000_000, ge=1)
     response_mode: Literal["json_schema", "json_object"] = "json_schema"
     prompts: Path | None = None

@@ -64,7 +64,7 @@ class ModelSettings:
     api_key: str | None = None
     base_url: str | None = None
     timeout_s: float = 120.0
-    max_attempts: int = 5
+    max_attempts: int = 12  # failures that are not rate limits: with backoff, about three minutes of outage
     max_retry_seconds: float = 300.0  # retries end by time: a rate limit or an outage of a few minutes loses nothing
     max_output_tokens: int = 8000
     response_mode: str = "json_schema"  # or "json_object" for servers without structured outputs

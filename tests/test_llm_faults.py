@@ -150,3 +150,14 @@ def test_rate_limits_do_not_use_up_the_attempts_meant_for_errors():
     replies = [Reply.rate_limited(0.01)] * 3 + [Reply.error(503), Reply.content(brief_json())]
     outcome, attempts, _, _ = extract_with(replies, max_attempts=2, max_retry_seconds=30.0)
     assert attempts == 5 and not isinstance(outcome, ExtractionFailed) and len(outcome.claims) == 1
+
+
+def test_an_outage_of_several_failures_is_ridden_out_with_the_defaults():
+    """Issue 12, item 5: retries are bounded by time (minutes), not by a few quick attempts."""
+    waits = []
+    server = OpenAICompatibleServer(ScriptedResponder([Reply.error(503)] * 8 + [Reply.content(brief_json())]), model_name="outage")
+    with server:
+        client = LLMClient(ModelSettings(model="test", api_key="k", base_url=server.base_url), sleep=waits.append)
+        completion = client.complete([{"role": "user", "content": "x"}], ReportDraft, max_tokens=100)
+    assert server.request_count == 9 and completion.parsed.c
+    assert ModelSettings(model="m").max_retry_seconds >= 120  # a few minutes by default
