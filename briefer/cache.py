@@ -33,6 +33,7 @@ class AnswerCache(Protocol):
 class DiskCache:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+        self.damaged: list[Path] = []  # entries that could not be read: refused, and asked again
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
@@ -40,9 +41,14 @@ class DiskCache:
     def get(self, key: str) -> ModelAnswer | None:
         path = self._path(key)
         try:
-            return ModelAnswer.model_validate_json(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return None  # absent or damaged: treated as a miss and rewritten
+            text = path.read_text("utf-8")
+        except OSError:
+            return None  # absent: a miss
+        try:
+            return ModelAnswer.model_validate_json(text)
+        except ValueError:
+            self.damaged.append(path)  # damaged: refused, named in the notes, asked again and rewritten
+            return None
 
     def put(self, key: str, answer: ModelAnswer) -> None:
         path = self._path(key)

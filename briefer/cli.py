@@ -116,7 +116,7 @@ def _load(ctx: click.Context, flags: dict):
 @click.option("--out", "out", default="-", show_default=True, help="Where to write the Markdown sitrep; '-' for stdout.")
 @click.option("--json", "json_out", help="Also write the day as JSON here; '-' for stdout.")
 @click.option("--model", help="Model name to request [default: gpt-4.1-mini].")
-@click.option("--concurrency", type=click.IntRange(1, 64), help="Reports extracted at once [default: 4].")
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Model requests in flight at once [default: 16; the client backs off by itself on rate limits].")
 @click.option("--window-days", type=click.IntRange(0, 60), help="Days before DATE whose reports give context [default: 7].")
 @click.option("--refresh", is_flag=True, help="Ignore the cache and ask the model again.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")

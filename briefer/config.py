@@ -67,7 +67,10 @@ class Config(BaseModel):
     reports: Path = Path("reports")
     cassette: Path = Path("cassettes/sample-day.yaml")
     cache_dir: Path | None = Field(default_factory=lambda: default_cache_dir())
-    concurrency: int = Field(default=4, ge=1, le=64)
+    # 16 requests in flight: a 200-report day takes about 7.5 minutes at real
+    # model latencies instead of 28 at 4; the adaptive throttle backs off on
+    # 429s, so a tier with a lower rate limit loses nothing, only speed.
+    concurrency: int = Field(default=16, ge=1, le=64)
     window_days: int = Field(default=7, ge=0, le=60)
     timeout: float = Field(default=120.0, gt=0, le=3600)
     max_attempts: int = Field(default=12, ge=1, le=50)  # failures other than rate limits; time bounds retries first

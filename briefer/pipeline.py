@@ -182,6 +182,9 @@ def run_daily(
         profile=profile.name if profile else None,
         briefer_version=__version__,
     )
+    for path in sorted(set(getattr(extractor.cache, "damaged", []))):
+        day.notes.append(Notice(stage="extract", subject=str(path), severity="warning",
+                                message="cache entry damaged: refused, and the model was asked again"))
     if synthesizer is not None:
         day = _with_bottom_line(day, synthesizer.synthesize(day, loaded_terms(used), refresh=request.refresh))
         day = day.model_copy(update={"cost": estimate(day.usage, request.priced_model, request.prices)})

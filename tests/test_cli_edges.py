@@ -54,6 +54,7 @@ def test_json_dash_goes_to_stdout(sample_project):
 
 def test_credentials_in_the_base_url_never_reach_output(sample_project):
     url = f"http://user:{SECRET}@127.0.0.1:9/v1"
+    (sample_project / "briefer.toml").write_text("max_attempts = 1\n")  # nothing listens there: fail fast
     result = run("daily", "--date", "2024-12-07", "--out", "day.md", "--json", "day.json", "--no-cache", env={"OPENAI_BASE_URL": url, "OPENAI_API_KEY": None})
     assert result.exit_code == 5
     outputs = [result.stdout, result.stderr] + [p.read_text() for p in sample_project.glob("day.*")]
@@ -168,3 +169,17 @@ def test_the_sample_day_runs_from_any_folder(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.stderr
     assert "replay mode: --offline" in result.stderr
     assert (tmp_path / "day.md").read_text().startswith("# Daily situation report: 2024-12-07")
+
+
+def test_a_cache_folder_that_is_a_file_is_refused_before_any_model_call(sample_project):
+    (sample_project / "not-a-folder").write_text("x")
+    (sample_project / "briefer.toml").write_text('cache_dir = "not-a-folder/cache"\n')
+    result = run("daily", "--date", "2024-12-07", "--out", "day.md", env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert result.exit_code == 4 and "cannot create the cache folder" in result.stderr
+    assert "model requests this run" not in result.stderr and not (sample_project / "day.md").exists()
+
+
+def test_the_default_concurrency_serves_a_real_day():
+    from briefer.config import load_config
+
+    assert load_config({}, {}).concurrency == 16
