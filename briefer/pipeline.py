@@ -255,6 +255,9 @@ def _extract_all(
     first = done + 1
     with worker_pool(request.concurrency + request.prep_threads) as pool:
         # map() yields in input order, so notes and ids never depend on timing
+        # Longest first: report length predicts latency, so the slowest requests
+        # start first and the day does not wait on one long report at the end.
+        misses.sort(key=lambda r: (-len(r.text), r.id))
         for done, (report, brief, from_cache, error) in enumerate(pool.map(one, misses), start=first):
             if not side_result:
                 side_result.append(meanwhile())

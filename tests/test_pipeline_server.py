@@ -188,3 +188,15 @@ def test_a_slow_rate_limit_loses_no_report(tmp_path):
         run = run_daily(DailyRequest(date=DAY, reports_dir=folder, concurrency=16), *stages(LLMClient(settings), tmp_path / "cache"))
     assert run.failed_reports == [] and len(run.day.sources) == 24
     assert limiter.limited > 0  # the limit was really hit
+
+
+def test_the_longest_reports_are_asked_first(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for n, words in enumerate([5, 60, 20, 200, 1]):
+        (folder / f"{n:03d}.txt").write_text("date 2024-12-07 " + " ".join(f"word{i}." for i in range(words)))
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, answer), model_name="fixed") as server:
+        settings = ModelSettings(model="m", api_key="k", base_url=server.base_url, timeout_s=5, max_in_flight=1)
+        run_daily(DailyRequest(date=DAY, reports_dir=folder, concurrency=1), *stages(LLMClient(settings), tmp_path / "cache"))
+        asked = [b["messages"][1]["content"].split("\n", 1)[0] for b in server.requests if is_extraction(b)]
+    assert asked == [f"Report id: {rid}" for rid in ("003", "001", "002", "000", "004")]
