@@ -99,7 +99,7 @@ def blocks_of(claims: list[Claim], options: ReconcileOptions) -> list[list[Claim
     share = sum(sizes) / count
     blocks: list[list[Claim]] = [[]]
     size = block_size = 0
-    for claim, length in zip(ranked, sizes):
+    for claim, length in zip(ranked, sizes, strict=True):
         full = len(blocks[-1]) >= options.block_claims or block_size + length > options.block_chars
         if blocks[-1] and (full or (len(blocks) < count and size + length > share * len(blocks))):
             blocks.append([])

@@ -22,7 +22,8 @@ class CassetteError(ValueError):
     """A cassette file that cannot be read; the message names it."""
 
 
-def _json(body: Any) -> Any:
+def json_body(body: Any) -> Any:
+    """A request body as parsed JSON (or as text, if it is not JSON): what replay compares."""
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     try:
@@ -47,7 +48,7 @@ def _load(path: str, mtime: float) -> tuple[tuple[str, str, str, int, tuple[tupl
             body = response["body"]["string"]
             recorded.append((
                 request["method"].upper(), urlsplit(request["uri"]).path,
-                json.dumps(_json(request["body"]), sort_keys=True), int(response["status"]["code"]), headers,
+                json.dumps(json_body(request["body"]), sort_keys=True), int(response["status"]["code"]), headers,
                 body.encode("utf-8") if isinstance(body, str) else bytes(body),
             ))
         except (KeyError, TypeError, ValueError) as exc:
@@ -74,7 +75,7 @@ def replay_transport(path: Path):
 
         def handle_request(self, request):  # type: ignore[override]
             recorded = _load(str(self.cassette), self.cassette.stat().st_mtime)
-            key = json.dumps(_json(request.read()), sort_keys=True)
+            key = json.dumps(json_body(request.read()), sort_keys=True)
             method, url_path = request.method.upper(), request.url.path
             for r_method, r_path, r_body, status, headers, body in recorded:
                 if (r_method, r_path, r_body) == (method, url_path, key):

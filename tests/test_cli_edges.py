@@ -61,27 +61,24 @@ def test_credentials_in_the_base_url_never_reach_output(sample_project):
     assert "127.0.0.1:9" in result.stderr and not any(SECRET in text for text in outputs)
 
 
+def user_copy(project: Path, kind: str, broken: str, text: str) -> None:
+    """A user's own copy of briefer's prompts or templates, with one file broken, named in the config."""
+    folder = project / f"my-{kind}"
+    folder.mkdir()
+    for path in (Path(__file__).resolve().parents[1] / kind).glob("*.j2"):
+        (folder / path.name).write_text(text if path.name == broken else path.read_text())
+    (project / "briefer.toml").write_text(f'{kind} = "{folder}"\n')
+
+
 def test_a_broken_user_template_is_one_line_before_any_model_call(sample_project):
-    templates = sample_project / "my-templates"
-    templates.mkdir()
-    root = Path(__file__).resolve().parents[1] / "templates"
-    for path in root.glob("*.j2"):
-        (templates / path.name).write_text(path.read_text())
-    (templates / "daily.md.j2").write_text("{% for x in %}broken")
-    (sample_project / "briefer.toml").write_text(f'templates = "{templates}"\n')
+    user_copy(sample_project, "templates", "daily.md.j2", "{% for x in %}broken")
     result = run("daily", "--date", "2024-12-07", "--out", "day.md")
     assert result.exit_code == 4 and "daily.md.j2, line 1: template syntax error" in result.stderr
     assert "Traceback" not in result.stderr and "replay mode" not in result.stderr
 
 
 def test_a_broken_user_prompt_is_one_line(sample_project):
-    prompts = sample_project / "my-prompts"
-    prompts.mkdir()
-    root = Path(__file__).resolve().parents[1] / "prompts"
-    for path in root.glob("*.j2"):
-        (prompts / path.name).write_text(path.read_text())
-    (prompts / "reconcile.user.j2").write_text("{{ claims | }}")
-    (sample_project / "briefer.toml").write_text(f'prompts = "{prompts}"\n')
+    user_copy(sample_project, "prompts", "reconcile.user.j2", "{{ claims | }}")
     result = run("daily", "--date", "2024-12-07", "--out", "day.md")
     assert result.exit_code == 4 and "reconcile.user.j2, line 1: template syntax error" in result.stderr
 
@@ -108,7 +105,7 @@ def test_interrupts_have_their_own_exit_codes(tmp_path, sig, code):
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20
-        while "live mode" not in (line := proc.stderr.readline()) and time.monotonic() < deadline:
+        while "live mode" not in proc.stderr.readline() and time.monotonic() < deadline:
             pass
         time.sleep(0.5)
         proc.send_signal(sig)

@@ -72,7 +72,7 @@ def test_the_ledger_holds_every_claim_and_every_link_of_the_brief_resolves(sampl
     claims = ledger.split("## Claims", 1)[1].split("## Origins", 1)[0]
     rows = [line for line in claims.splitlines() if line.startswith('| <a id="c')]
     assert len(rows) == len(day.claims)
-    for claim, row in zip(day.claims, rows):
+    for claim, row in zip(day.claims, rows, strict=True):
         assert f"{claim.report_id}, {claim.sentences}, {claim.start}–{claim.end}" in row
     links = re.findall(r"\]\(day\.ledger\.md#([a-z0-9]+)\)", markdown)
     assert links and all(f'<a id="{anchor}"></a>' in ledger for anchor in links)

@@ -8,7 +8,7 @@ import re
 
 from pydantic import BaseModel
 
-from briefer.models import ActorTerm, FramingRow, Notice, RejectedClaim, Takeaway
+from briefer.models import FramingRow, Notice, RejectedClaim, Takeaway
 from briefer.render import render_ledger, render_ledger_wikitext, render_markdown, render_wikitext
 from tests.factories import claim, figure, make_day, matter, origin
 

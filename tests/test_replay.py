@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from briefer.cli import cli
-from briefer.llm import LLMClient, ModelSettings, NoRecording
+from briefer.llm import ModelSettings, NoRecording
 from briefer.models import ReportDraft
 from briefer.replay import CassetteError, replay_transport
 

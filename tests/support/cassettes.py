@@ -9,8 +9,9 @@ content type.
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
+
+from briefer.replay import json_body
 from pathlib import Path
 from typing import Iterator
 
@@ -19,13 +20,7 @@ KEPT_RESPONSE_HEADERS = {"content-type"}
 
 
 def _json_body(request) -> object:
-    body = request.body
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    try:
-        return json.loads(body or "null")
-    except ValueError:
-        return body
+    return json_body(request.body)  # compared exactly as briefer's own replay compares it
 
 
 def llm_request_matcher(r1, r2) -> None:
