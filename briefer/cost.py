@@ -27,7 +27,9 @@ def estimate(usage: Usage, model: str, overrides: Mapping[str, Mapping[str, floa
         return None
     try:
         per_input, per_output = float(price["input"]), float(price["output"])
-    except (KeyError, TypeError, ValueError):
+        per_cached = float(price.get("cached_input", per_input))
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    amount = (usage.prompt_tokens * per_input + usage.completion_tokens * per_output) / 1_000_000
+    cached = min(usage.cached_tokens, usage.prompt_tokens)
+    amount = ((usage.prompt_tokens - cached) * per_input + cached * per_cached + usage.completion_tokens * per_output) / 1_000_000
     return CostEstimate(model=model, amount=round(amount, 6), currency=table.get("currency", "USD"), basis=source)

@@ -348,9 +348,12 @@ class LLMClient:
 
 
 def _usage(reported: Any) -> Usage:
+    details = getattr(reported, "prompt_tokens_details", None)
+    cached = details.get("cached_tokens") if isinstance(details, dict) else getattr(details, "cached_tokens", 0)
     return Usage(
         prompt_tokens=int(getattr(reported, "prompt_tokens", 0) or 0),
         completion_tokens=int(getattr(reported, "completion_tokens", 0) or 0),
+        cached_tokens=int(cached or 0),
         requests=1,
     )
 

@@ -192,12 +192,14 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     requests: int = 0
+    cached_tokens: int = 0  # prompt tokens the provider served from its prompt cache (billed at a discount)
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             requests=self.requests + other.requests,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
         )
 
 
@@ -402,6 +404,7 @@ class Day(BaseModel):
     usage: Usage  # what the day's answers cost when they were made, cached or not
     usage_by_stage: dict[str, Usage] = {}
     cost: CostEstimate | None = None
+    cost_by_stage: dict[str, float] = {}  # extraction, reconcile, synthesis, at the same prices
     run_requests: int = 0  # model requests this run made (0 when all came from the cache)
     cached_answers: int = 0
     answer_sources: dict[str, int] = {}  # where the day's answers came from, cached or not: the truth behind `mode`

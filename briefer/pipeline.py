@@ -187,7 +187,11 @@ def run_daily(
                                 message="cache entry damaged: refused, and the model was asked again"))
     if synthesizer is not None:
         day = _with_bottom_line(day, synthesizer.synthesize(day, loaded_terms(used), refresh=request.refresh))
-        day = day.model_copy(update={"cost": estimate(day.usage, request.priced_model, request.prices)})
+    day = day.model_copy(update={
+        "cost": estimate(day.usage, request.priced_model, request.prices),
+        "cost_by_stage": {stage: cost.amount for stage, u in day.usage_by_stage.items()
+                          if (cost := estimate(u, request.priced_model, request.prices)) is not None},
+    })
     return DayRun(day=day, failed_reports=failed, cached=len(cached))
 
 
