@@ -7,6 +7,12 @@ it the reconcile stage (``Reconciler.reconcile``), so the time up to reconcile
 (ingest, extraction, grounding) can be told apart. Memory: this process's peak
 resident set (``ru_maxrss``) at the end, which includes the interpreter and
 every import.
+
+With ``--stop-at-reconcile`` the run ends where the reconcile stage would
+start (for extraction-only figures on days too large to reconcile quickly):
+the line then has the extraction's time and counts only (``stopped: true``).
+CPU: the process's user + system seconds up to the reconcile stage
+(``extract_cpu_s``), every thread included.
 """
 
 from __future__ import annotations
@@ -29,10 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--no-throttle", action="store_true", help="turn the adaptive 429 throttle off (for comparison)")
     parser.add_argument("--max-attempts", type=int, default=5)
+    parser.add_argument("--stop-at-reconcile", action="store_true", help="end the run where the reconcile stage would start")
     args = parser.parse_args(argv)
 
     from briefer.cache import DiskCache
-    from briefer.extract import Extractor
+    from briefer.extract import ExtractionFailed, Extractor
     from briefer.llm import LLMClient, ModelSettings
     from briefer.pipeline import DailyRequest, prep_threads, run_daily
     from briefer.prompting import PromptSet
@@ -49,9 +56,29 @@ def main(argv: list[str] | None = None) -> int:
     reconciler = Reconciler(client, prompts, cache, ReconcileOptions(concurrency=args.concurrency))
     marks: dict[str, float] = {}
     reconcile = reconciler.reconcile
+    failures: list[str] = []
+    extract = extractor.extract
+
+    def counted_extract(report, **kw):
+        try:
+            return extract(report, **kw)
+        except ExtractionFailed:
+            failures.append(report.id)
+            raise
+
+    extractor.extract = counted_extract
+
+    class Stop(Exception):
+        pass
 
     def timed_reconcile(*a, **kw):
         marks["reconcile_start"] = time.perf_counter()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        marks["extract_cpu_s"] = usage.ru_utime + usage.ru_stime
+        if args.stop_at_reconcile:
+            claims, sources = a[0], a[1]
+            marks["claims"], marks["reports"] = len(claims), len(sources)
+            raise Stop
         try:
             return reconcile(*a, **kw)
         finally:
@@ -61,7 +88,20 @@ def main(argv: list[str] | None = None) -> int:
     request = DailyRequest(date=dt.date.fromisoformat(args.date), reports_dir=args.reports, concurrency=args.concurrency,
                            prep_threads=prep_threads(args.concurrency))
     started = time.perf_counter()
-    run = run_daily(request, extractor, reconciler)
+    try:
+        run = run_daily(request, extractor, reconciler)
+    except Stop:
+        print(json.dumps({
+            "stopped": True,
+            "wall_s": marks["reconcile_start"] - started,
+            "extract_s": marks["reconcile_start"] - started,
+            "extract_cpu_s": marks["extract_cpu_s"],
+            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "reports": marks["reports"],
+            "failed": len(failures),
+            "claims": marks["claims"],
+        }))
+        return 0
     ended = time.perf_counter()
     day = run.day
     by_stage = day.usage_by_stage
@@ -69,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "wall_s": ended - started,
         "extract_s": marks.get("reconcile_start", ended) - started,  # ingest, extraction and grounding: up to the reconcile stage
         "reconcile_s": marks.get("reconcile_end", ended) - marks.get("reconcile_start", ended),
+        "extract_cpu_s": marks.get("extract_cpu_s"),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "reports": len(day.sources),
         "failed": len(run.failed_reports),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import random
 import re
 from collections import Counter
@@ -260,3 +261,133 @@ def _speaker_name(k: int) -> str:
     """The k-th distinct speaker: the template speakers, then numbered offices of them."""
     base = SPEAKERS[k % len(SPEAKERS)][0]
     return base if k < len(SPEAKERS) else f"{base}, office {k // len(SPEAKERS) + 1}"
+
+
+# ---------------------------------------------------------------- reports of a given length, and a model whose answers grow with them
+
+_SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+
+
+def _vocabulary(rng: random.Random, size: int = 5000) -> list[str]:
+    """Made-up words, so word sequences rarely repeat across reports (the
+    near-duplicate finder then sees distinct reports, as on a real day)."""
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))))
+    return sorted(words)
+
+
+def numbered_text(chars: int, rng: random.Random, vocabulary: list[str]) -> str:
+    """A report of about ``chars`` characters dated DAY: numbered sentences
+    ("Sentence 12: ...") of 12-26 words, 3-6 to a paragraph, some with a figure."""
+    lines = [f"date {DAY.isoformat()}", ""]
+    size = sum(len(line) + 1 for line in lines)
+    paragraph: list[str] = []
+    number = 0
+    while size < chars:
+        number += 1
+        words = rng.sample(vocabulary, rng.randint(12, 26))
+        if rng.random() < 0.2:
+            words.insert(rng.randrange(len(words)), f"{rng.choice([3, 12, 40, 250, 1200, 15000])}")
+        text = f"Sentence {number}: " + " ".join(words) + "."
+        paragraph.append(text)
+        size += len(text) + 1
+        if len(paragraph) >= rng.randint(3, 6):
+            lines += [" ".join(paragraph), ""]
+            size += 1
+            paragraph = []
+    if paragraph:
+        lines.append(" ".join(paragraph))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def sized_day(folder: Path, count: int, *, min_chars: int = 1_500, max_chars: int = 12_000, seed: int = 23) -> Day:
+    """``count`` reports dated DAY, lengths drawn log-uniformly between min_chars
+    and max_chars (many short reports, a long tail, as real days have), seeded."""
+    rng = random.Random(seed)
+    vocabulary = _vocabulary(rng)
+    folder.mkdir(parents=True, exist_ok=True)
+    day = Day(folder, [])
+    for index in range(count):
+        chars = round(math.exp(rng.uniform(math.log(min_chars), math.log(max_chars))))
+        path = folder / f"{index + 1:04d}_report.txt"
+        path.write_text(numbered_text(chars, rng, vocabulary), encoding="utf-8")
+        day.paths.append(path)
+    return day
+
+
+TOKENS_PER_CHAR = 0.5  # a real lean answer: about 0.5 completion tokens per report character (0.47-0.68 on the recorded sample day)
+SENTENCES_PER_CLAIM = 3
+
+
+def proportional_answer(body: dict, *, tokens_per_char: float = TOKENS_PER_CHAR, per_claim: int = SENTENCES_PER_CLAIM) -> str:
+    """A valid ``ReportDraft`` (pretty-printed, as the recorded models answer)
+    for the part of a report in an extraction request, about ``tokens_per_char``
+    x 4 characters long per character of the part's sentences (the server
+    counts ceil(chars / 4) tokens): one claim per ``per_claim`` sentences, each
+    citing the first sentence of its group (or the first two), its statement
+    made of the group's words to the length wanted. Other requests get
+    ``tests.support.synthetic_model.answer``."""
+    from tests.support import synthetic_model
+
+    if synthetic_model.schema_name(body) != "ReportDraft":
+        return synthetic_model.answer(body)
+    user = next((m["content"] for m in reversed(body.get("messages", [])) if m.get("role") == "user" and "<<<REPORT" in m.get("content", "")), "")
+    numbered = [(int(number), text.strip()) for number, text in _NUMBERED.findall(user)]
+    chars = sum(len(text) for _, text in numbered) + max(0, len(numbered) - 1)
+    wanted = 4 * tokens_per_char * chars
+    groups = [numbered[i : i + per_claim] for i in range(0, len(numbered), per_claim)]
+    draft = {
+        "outlet": None, "dateline": None, "pub": DAY.isoformat(), "pub_est": False, "pub_why": "stated in the text", "wire": [],
+        "summary": " ".join(text for _, text in numbered[:2])[:400] or "An empty report.",
+        "sp": [{"name": "the report", "org": None, "camp": None}, {"name": "officials", "org": None, "camp": None}],
+        "terms": [], "c": [],
+    }
+    fixed = len(json.dumps(draft, indent=2))
+    room = (wanted - fixed) / max(1, len(groups))
+    for index, group in enumerate(groups):
+        first, last = group[0][0], group[min(1, len(group) - 1)][0]
+        words = " ".join(text for _, text in group).split()
+        claim = {"s": "", "ev": f"S{first}" if index % 4 or first == last else f"S{first}-S{last}", "q": None, "sp": index % 2, "via": [],
+                 "m": "reported", "mt": f"What does sentence {first} report?", "pos": " ".join(words[2:6]), "f": [], "d": None}
+        bare = len(json.dumps(claim, indent=2)) + 6  # the claim's indentation inside "c", and its separator
+        statement, k = [], 0
+        while words and sum(len(w) + 1 for w in statement) < max(40, room - bare):
+            statement.append(words[k % len(words)])
+            k += 1
+        claim["s"] = " ".join(statement)[: max(40, int(room - bare))].rstrip() + "."
+        draft["c"].append(claim)
+    return json.dumps(draft, indent=2)
+
+
+class ProportionalResponder:
+    """Answers ``proportional_answer(body)`` after ``tokens / tokens_per_s``
+    seconds (0 for no latency), where tokens is the answer's estimate
+    (ceil(chars / 4), as the server counts). An answer over the request's
+    ``max_completion_tokens`` is cut there and sent with finish_reason
+    "length", as a real provider does. Records, per request, the answer's
+    tokens, the budget and the latency served."""
+
+    def __init__(self, tokens_per_s: float = 0.0, answer=proportional_answer) -> None:
+        import threading
+
+        self.tokens_per_s = tokens_per_s
+        self.answer = answer
+        self._lock = threading.Lock()
+        self.served: list[dict] = []  # {"tokens", "budget", "truncated", "latency_s", "schema"}
+
+    def __call__(self, body: dict, attempt_index: int):
+        from tests.support.openai_server import Reply, estimate_tokens
+        from tests.support import synthetic_model
+
+        text = self.answer(body)
+        tokens = estimate_tokens(text)
+        budget = body.get("max_completion_tokens") or body.get("max_tokens")
+        truncated = budget is not None and tokens > budget
+        if truncated:
+            text = text[: 4 * budget]
+        latency = estimate_tokens(text) / self.tokens_per_s if self.tokens_per_s else 0.0
+        with self._lock:
+            self.served.append({"tokens": tokens, "budget": budget, "truncated": truncated, "latency_s": latency,
+                                "schema": synthetic_model.schema_name(body)})
+        return Reply.content(text, finish_reason="length" if truncated else "stop", delay_s=latency)

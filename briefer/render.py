@@ -85,17 +85,35 @@ def clip(text: str, words: int = QUOTE_WORDS) -> str:
 
 
 def main_sides(matter: Matter, claims: dict[str, Claim], origins: dict[str, Origin], shown: int = 2) -> list[tuple[Side, int]]:
-    """The sides that make a dispute, each with one voice and the count of its other origins."""
+    """The sides that make a dispute, each with one voice and the count of its other origins.
+
+    The pair shown is the one held by parties rather than by outlets'
+    commentary, from distinct camps, then with the most origins; a denial is
+    always shown with what it denies."""
     found = sides(matter, claims, origins)
-    order = sorted(found, key=lambda side: (-len(side.voices), found.index(side)))
-    chosen = order[:shown]
-    denial = next((side for side in order if side.stance == "denies"), None)
-    if denial is not None and denial not in chosen:
-        chosen = [*chosen[: shown - 1], denial]
-        denied = next((side for side in order if side.position == denial.position and side.stance == "says"), None)
-        if denied is not None and denied not in chosen:
-            chosen = [denied, denial]
-    return [(side, len(side.voices) - 1) for side in sorted(chosen, key=found.index)]
+    if len(found) <= shown:
+        return [(side, len(side.voices) - 1) for side in found]
+
+    def camps(side: Side) -> set[str]:
+        return {o.camp.casefold() for o, _ in side.voices if o.camp}
+
+    def parties(side: Side) -> int:
+        # An outlet's own voice is commentary on the dispute, not a party to it.
+        return sum(1 for o, c in side.voices if o.name not in (c.outlet, f"report {c.report_id}".capitalize(), f"report {c.report_id}"))
+
+    denial = next((side for side in found if side.stance == "denies"), None)
+    if denial is not None:
+        denied = next((side for side in found if side.position == denial.position and side.stance == "says"), None)
+        pair = [denied, denial] if denied is not None else [max(found, key=lambda x: len(x.voices)), denial]
+        chosen = [side for side in found if side in pair]
+    else:
+        best = max(
+            ((a, b) for i, a in enumerate(found) for b in found[i + 1 :]),
+            key=lambda ab: (min(parties(ab[0]), parties(ab[1])) > 0, bool(camps(ab[0]) and camps(ab[1]) and not camps(ab[0]) & camps(ab[1])),
+                            parties(ab[0]) + parties(ab[1]), len(camps(ab[0]) | camps(ab[1])), len(ab[0].voices) + len(ab[1].voices)),
+        )
+        chosen = [side for side in found if side in best]
+    return [(side, len(side.voices) - 1) for side in chosen[:shown]]
 
 
 def view(day: Day, ledger: str | None = None, shape: Shape = DEFAULT_SHAPE) -> dict:

@@ -95,3 +95,20 @@ def test_empty_sections_say_so():
     markdown = render_markdown(make_day([claim(id="C1", statement="A statement was made.")]))
     assert "No contested matters in the day's reports." in markdown
     assert "No earlier reporting was overtaken." in markdown
+
+
+def test_a_dispute_shows_the_parties_not_the_outlets_commentary():
+    from briefer.render import main_sides
+
+    claims = [
+        claim(id="C1", report_id="r1", speaker="Rebel command"),
+        claim(id="C2", report_id="r2", speaker="Ministry"), claim(id="C3", report_id="r3", speaker="Agency"),
+        *(claim(id=f"C{n}", report_id=f"r{n}", outlet=f"Outlet {n}", speaker=f"Outlet {n}") for n in (4, 5, 6)),
+    ]
+    members = [("C1", "O1", "P1"), ("C2", "O2", "P2"), ("C3", "O3", "P2"), ("C4", "O4", "P3"), ("C5", "O5", "P3"), ("C6", "O6", "P3")]
+    origins = [origin("O1", "Rebel command", "rebels"), origin("O2", "Ministry", "government"), origin("O3", "Agency", "government"),
+               *(origin(f"O{n}", f"Outlet {n}", "media") for n in (4, 5, 6))]
+    day = make_day(claims, [matter("M1", members)], origins)
+    by_id = {c.id: c for c in day.claims}
+    chosen = main_sides(day.matters[0], by_id, {o.id: o for o in day.origins})
+    assert [side.position for side, _ in chosen] == ["answer P1", "answer P2"]
