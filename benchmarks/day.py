@@ -11,8 +11,8 @@ every import.
 With ``--stop-at-reconcile`` the run ends where the reconcile stage would
 start (for extraction-only figures on days too large to reconcile quickly):
 the line then has the extraction's time and counts only (``stopped: true``).
-CPU: the process's user + system seconds up to the reconcile stage
-(``extract_cpu_s``), every thread included.
+CPU: the process's user + system seconds from the start of ``run_daily`` to
+the reconcile stage (``extract_cpu_s``), every thread included.
 """
 
 from __future__ import annotations
@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     reconciler.reconcile = timed_reconcile
     request = DailyRequest(date=dt.date.fromisoformat(args.date), reports_dir=args.reports, concurrency=args.concurrency,
                            prep_threads=prep_threads(args.concurrency))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_started = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     try:
         run = run_daily(request, extractor, reconciler)
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             "stopped": True,
             "wall_s": marks["reconcile_start"] - started,
             "extract_s": marks["reconcile_start"] - started,
-            "extract_cpu_s": marks["extract_cpu_s"],
+            "extract_cpu_s": marks["extract_cpu_s"] - cpu_started,
             "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "reports": marks["reports"],
             "failed": len(failures),
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         "wall_s": ended - started,
         "extract_s": marks.get("reconcile_start", ended) - started,  # ingest, extraction and grounding: up to the reconcile stage
         "reconcile_s": marks.get("reconcile_end", ended) - marks.get("reconcile_start", ended),
-        "extract_cpu_s": marks.get("extract_cpu_s"),
+        "extract_cpu_s": marks["extract_cpu_s"] - cpu_started if "extract_cpu_s" in marks else None,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "reports": len(day.sources),
         "failed": len(run.failed_reports),

@@ -4,7 +4,8 @@
     python -m benchmarks.run --compare   # the same, with the change against the last line of the results file
 
 Every figure is taken within this run, against a local OpenAI-compatible
-server (tests/support/openai_server.py) that answers after a fixed latency.
+server (tests/support/openai_server.py) that answers after a fixed latency or
+one proportional to the answer, or from the recorded cassettes.
 See benchmarks/README.md for what each figure means and its target.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import heapq
 import json
 import math
 import os
@@ -51,6 +53,15 @@ RECONCILE_SIZES = (500, 1000, 2000)
 RECONCILE_REPEAT = 5
 SAMPLE_DAY = ("sample", "2024-12-07", ROOT / "reports", ROOT / "cassettes" / "sample-day.yaml")
 STARTUP_RUNS = 10
+LEAN_OLD_COMMIT = "e8260cd"  # the last commit whose sample-day cassette has the old schema's answers
+LEAN_SCHEMAS = {"old": "BriefDraft", "new": "ReportDraft"}  # the extraction schema's name, old and new
+LEAN_TARGET = 0.60
+TRUNCATION_SIZES = (2_000, 4_000, 6_000, 8_000, 11_000, 14_000, 17_000, 24_000, 33_000, 50_000)
+LATENCY_IDEAL_S = 50.0  # each run's token rate is set so its provider-bound ideal takes about this long (a run: about a minute)
+REAL_TOKENS_PER_S = 80.0  # what a real model streams, for the speed-up shown
+LATENCY_CHARS = (1_500, 12_000)
+LATENCY_RUNS = ((200, 16), (200, 64), (2_000, 64))  # (reports, concurrency)
+LATENCY_TARGETS = {200: 1.10, 2_000: 1.25}
 
 
 def say(message: str) -> None:
@@ -280,6 +291,208 @@ def bench_request_size() -> dict:
     }
 
 
+def _extraction_answers(cassette_text: str, schema: str) -> dict:
+    """Completion tokens and claims of a cassette's extraction answers (requests
+    whose response_format json_schema is named ``schema``)."""
+    doc = yaml.safe_load(cassette_text) or {}
+    totals = {"requests": 0, "claims": 0, "completion_tokens": 0, "chars": 0, "compact_chars": 0, "claim_chars": 0, "skipped": 0}
+    for interaction in doc.get("interactions", []):
+        body = interaction["request"]["body"]
+        request = json.loads(body) if isinstance(body, (str, bytes)) else body
+        name = ((request or {}).get("response_format") or {}).get("json_schema", {}).get("name")
+        if name != schema:
+            totals["skipped"] += 1
+            continue
+        response = interaction["response"]["body"]
+        completion = json.loads(response["string"] if isinstance(response, dict) else response)
+        content = completion["choices"][0]["message"]["content"]
+        answer = json.loads(content)
+        drafts = answer if isinstance(answer, list) else [answer]  # the new schema's cached form is a list of part drafts
+        claims = [claim for draft in drafts for claim in draft.get("c", draft.get("claims", []))]
+        totals["requests"] += 1
+        totals["claims"] += len(claims)
+        totals["completion_tokens"] += completion["usage"]["completion_tokens"]
+        totals["chars"] += len(content)
+        totals["compact_chars"] += len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False))
+        totals["claim_chars"] += sum(len(json.dumps(c, separators=(",", ":"), ensure_ascii=False)) for c in claims)
+    return totals
+
+
+def bench_lean() -> dict:
+    """Completion tokens per claim on the sample day's recorded answers: the old
+    schema's (from git history) against the new one's (the current cassette)."""
+    say(f"lean: the sample day's answers, old schema (git {LEAN_OLD_COMMIT}) vs new ...")
+    try:
+        proc = subprocess.run(["git", "-C", str(ROOT), "show", f"{LEAN_OLD_COMMIT}:cassettes/sample-day.yaml"],
+                              capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        say(f"  skipped: git is not available ({exc})")
+        return {"lean_skipped": f"git not available: {exc}"}
+    if proc.returncode != 0:
+        reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+        say(f"  skipped: git show {LEAN_OLD_COMMIT} failed: {reason}")
+        return {"lean_skipped": f"git show {LEAN_OLD_COMMIT}:cassettes/sample-day.yaml failed: {reason}"}
+    sides = {"old": _extraction_answers(proc.stdout, LEAN_SCHEMAS["old"]),
+             "new": _extraction_answers(SAMPLE_DAY[3].read_text("utf-8"), LEAN_SCHEMAS["new"])}
+    figures: dict = {}
+    for side, t in sides.items():
+        if not t["claims"]:
+            say(f"  skipped: no {LEAN_SCHEMAS[side]} answers with claims in the {side} cassette")
+            return {"lean_skipped": f"no {LEAN_SCHEMAS[side]} claims in the {side} cassette"}
+        figures.update({
+            f"lean_{side}_requests": t["requests"], f"lean_{side}_claims": t["claims"], f"lean_{side}_completion_tokens": t["completion_tokens"],
+            f"lean_{side}_tokens_per_claim": t["completion_tokens"] / t["claims"],
+            f"lean_{side}_compact_chars_per_claim": t["compact_chars"] / t["claims"],
+            f"lean_{side}_claim_chars_per_claim": t["claim_chars"] / t["claims"],
+            f"lean_{side}_rest_chars_per_claim": (t["compact_chars"] - t["claim_chars"]) / t["claims"],
+            f"lean_{side}_whitespace_share": 1 - t["compact_chars"] / t["chars"],
+        })
+    for key in ("tokens_per_claim", "compact_chars_per_claim", "claim_chars_per_claim", "rest_chars_per_claim"):
+        figures[f"lean_ratio_{key}"] = figures[f"lean_new_{key}"] / figures[f"lean_old_{key}"]
+    figures["lean_ratio"] = figures.pop("lean_ratio_tokens_per_claim")
+    return figures
+
+
+def _report(report_id: str, text: str):
+    from briefer.models import Report
+
+    return Report(id=report_id, path=f"{report_id}.txt", text=text, sha256=hashlib.sha256(text.encode()).hexdigest(), published=synth.DAY,
+                  date_source="text", date_basis="stated in the text")
+
+
+def bench_truncation() -> dict:
+    """Reports of 2,000-50,000 characters through the real Extractor, against
+    answers that grow with the part (about 0.5 tokens per character) and are
+    cut at the request's output budget, as a provider cuts them."""
+    import random
+
+    from briefer.cache import NoCache
+    from briefer.extract import (
+        ExtractionFailed,
+        ExtractOptions,
+        Extractor,
+        output_budget,
+    )
+    from briefer.llm import LLMClient, ModelSettings
+    from briefer.prompting import PromptSet
+
+    say(f"truncation: {len(TRUNCATION_SIZES)} reports of {TRUNCATION_SIZES[0]:,}-{TRUNCATION_SIZES[-1]:,} characters, answers ~{synth.TOKENS_PER_CHAR} tokens/char ...")
+    rng = random.Random(5)
+    vocabulary = synth._vocabulary(rng)
+    responder = synth.ProportionalResponder()
+    figures: dict = {"truncation_sizes": list(TRUNCATION_SIZES), "truncation_failed": 0, "truncation_claims": 0, "truncation_rejected": 0}
+    with OpenAICompatibleServer(responder, model_name="briefer-benchmark-proportional") as server:
+        extractor = Extractor(LLMClient(ModelSettings(model="bench", api_key="bench", base_url=server.base_url)), PromptSet(), NoCache())
+        for size in TRUNCATION_SIZES:
+            text = synth.numbered_text(size, rng, vocabulary)
+            before = len(responder.served)
+            try:
+                brief, _ = extractor.extract(_report(f"r{size}", text))
+                figures["truncation_claims"] += len(brief.claims)
+                figures["truncation_rejected"] += len(brief.rejected)
+            except ExtractionFailed as exc:
+                say(f"  {size} characters: failed: {exc}")
+                figures["truncation_failed"] += 1
+            served = responder.served[before:]
+            first = [s for s in served if not s["truncated"]] or served
+            figures.update({
+                f"truncation_{size}_chars": len(text), f"truncation_{size}_requests": len(served),
+                f"truncation_{size}_truncated": sum(s["truncated"] for s in served),
+                f"truncation_{size}_ratio": max(s["tokens"] / s["budget"] for s in served),
+                f"truncation_{size}_tokens_per_char": sum(s["tokens"] for s in first) / len(text),
+            })
+    served = responder.served
+    figures.update({
+        "truncation_requests": len(served), "truncation_truncated": sum(s["truncated"] for s in served),
+        "truncation_max_ratio": max(s["tokens"] / s["budget"] for s in served),
+        "truncation_tokens_per_char": sum(figures[f"truncation_{n}_tokens_per_char"] * figures[f"truncation_{n}_chars"] for n in TRUNCATION_SIZES)
+        / sum(figures[f"truncation_{n}_chars"] for n in TRUNCATION_SIZES),
+    })
+    # The answer rate the budget allows at its tightest, over part lengths 1,000 to the part limit:
+    # an answer above it at that length is cut once and asked again at twice the budget.
+    limit = ExtractOptions().part_chars
+    tightest = min(range(1_000, limit + 1), key=lambda c: output_budget(c) / c)
+    figures.update({"truncation_budget_min_tokens_per_char": output_budget(tightest) / tightest, "truncation_budget_tightest_chars": tightest})
+    figures.update(_recorded_rate())
+    return figures
+
+
+def _recorded_rate() -> dict:
+    """The largest completion tokens per report character among the sample day's recorded extraction answers."""
+    import re
+
+    try:
+        doc = yaml.safe_load(SAMPLE_DAY[3].read_text("utf-8")) or {}
+    except OSError:
+        return {}
+    rates = []
+    for interaction in doc.get("interactions", []):
+        request = json.loads(interaction["request"]["body"])
+        if ((request.get("response_format") or {}).get("json_schema") or {}).get("name") != LEAN_SCHEMAS["new"]:
+            continue
+        user = request["messages"][-1]["content"]
+        chars = sum(len(t) + 1 for t in re.findall(r"^\[S\d+\] (.*)$", user, re.MULTILINE))
+        completion = json.loads(interaction["response"]["body"]["string"])
+        if chars:
+            rates.append(completion["usage"]["completion_tokens"] / chars)
+    return {"truncation_recorded_max_tokens_per_char": max(rates)} if rates else {}
+
+
+def bench_latency(tmp: Path) -> dict:
+    """Extraction wall time against the provider-bound ideal, with latency
+    proportional to each answer's output tokens.
+
+    A real model's ~80 tokens/s would make a 2,000-report day take hours, so
+    each run's rate is scaled so that its ideal takes about LATENCY_IDEAL_S:
+    tokens/s = the day's expected output tokens / (concurrency x LATENCY_IDEAL_S),
+    the slowest rate (the nearest to a real model) that keeps a run to about a
+    minute. A faster rate makes the latencies short next to briefer's own CPU
+    work per request (~15 ms on a 2-core machine, which a real model's latency
+    hides), and the ratio then measures the machine's CPU, not the overlap.
+    """
+    import resource
+
+    figures: dict = {"latency_ideal_target_s": LATENCY_IDEAL_S, "latency_runs": []}
+    days: dict[int, synth.Day] = {}
+    for reports, concurrency in LATENCY_RUNS:
+        if reports not in days:
+            days[reports] = synth.sized_day(tmp / f"latency-{reports}", reports, min_chars=LATENCY_CHARS[0], max_chars=LATENCY_CHARS[1])
+            sizes = [p.stat().st_size for p in days[reports].paths]
+            figures[f"latency_{reports}_mean_chars"] = sum(sizes) / len(sizes)
+        expected_tokens = synth.TOKENS_PER_CHAR * sum(p.stat().st_size for p in days[reports].paths)
+        rate = expected_tokens / (concurrency * LATENCY_IDEAL_S)
+        label = f"latency_{reports}_c{concurrency}"
+        say(f"latency: {reports} reports ({LATENCY_CHARS[0]:,}-{LATENCY_CHARS[1]:,} characters), {rate:.0f} tokens/s, --concurrency {concurrency} ...")
+        responder = synth.ProportionalResponder(rate)
+        with OpenAICompatibleServer(responder, model_name="briefer-benchmark-proportional-latency") as server:
+            cpu = resource.getrusage(resource.RUSAGE_SELF)
+            out = run_day(days[reports].folder, tmp / f"cache-{label}", server.base_url, concurrency, "--stop-at-reconcile")
+            cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        served = [s for s in responder.served if s["schema"] == "ReportDraft"]
+        latencies = [s["latency_s"] for s in served]
+        ideal = max(max(latencies), sum(latencies) / concurrency)
+        # The same requests, longest first, each started the moment a slot frees
+        # (what briefer's order aims at, with no overhead): list scheduling's own cost.
+        slots = [0.0] * concurrency
+        for latency in sorted(latencies, reverse=True):
+            heapq.heappush(slots, heapq.heappop(slots) + latency)
+        longest_first = max(slots)
+        figures["latency_runs"].append(label)
+        figures.update({
+            f"{label}_tokens_per_s": rate, f"{label}_speedup_vs_real": rate / REAL_TOKENS_PER_S,
+            f"{label}_wall_s": out["extract_s"], f"{label}_ideal_s": ideal, f"{label}_ratio": out["extract_s"] / ideal,
+            f"{label}_longest_first_s": longest_first, f"{label}_vs_longest_first": out["extract_s"] / longest_first,
+            f"{label}_longest_s": max(latencies), f"{label}_sum_s": sum(latencies), f"{label}_requests": len(served),
+            f"{label}_truncated": sum(s["truncated"] for s in served), f"{label}_failed": out["failed"], f"{label}_claims": out["claims"],
+            f"{label}_client_cpu_s": out["extract_cpu_s"], f"{label}_client_cpu_ms_per_request": 1000 * out["extract_cpu_s"] / len(served),
+            f"{label}_client_cpu_share": out["extract_cpu_s"] / ideal,
+            f"{label}_server_cpu_s": (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu.ru_utime + cpu.ru_stime),
+        })
+        if out["failed"]:
+            say(f"  {out['failed']} reports failed")
+    return figures
+
+
 # ---------------------------------------------------------------- report
 
 # (key, label, format, target text, check)
@@ -322,6 +535,25 @@ ROWS = [
     ("rate_unthrottled_achieved_per_s", "  throttle off: achieved", "{:.2f}/s", "", None),
     ("rate_unthrottled_failed", "  throttle off: reports failed", "{:.0f}", "", None),
     ("rate_unthrottled_429s", "  throttle off: 429 answers", "{:.0f}", "", None),
+    ("lean_old_tokens_per_claim", "9 lean: completion tokens / claim, old", "{:.1f} tok", "", None),
+    ("lean_new_tokens_per_claim", "  new", "{:.1f} tok", "", None),
+    ("lean_ratio", "  new / old", "{:.3f}", "<= 0.60", lambda v: v <= LEAN_TARGET),
+    ("lean_old_claims", "  claims, old (5 answers)", "{:.0f}", "", None),
+    ("lean_new_claims", "  claims, new (5 answers)", "{:.0f}", "", None),
+    ("lean_ratio_claim_chars_per_claim", "  new / old: the claims' own JSON", "{:.3f}", "", None),
+    ("lean_old_rest_chars_per_claim", "  rest of the answer / claim, old", "{:.0f} chars", "", None),
+    ("lean_new_rest_chars_per_claim", "  rest of the answer / claim, new", "{:.0f} chars", "", None),
+    ("lean_new_whitespace_share", "  whitespace share of the new answers", "{:.0%}", "", None),
+    ("truncation_requests", "10 truncation: requests, 2k-50k char reports", "{:.0f}", "", None),
+    ("truncation_truncated", "  truncated attempts", "{:.0f}", "0", lambda v: v == 0),
+    ("truncation_max_ratio", "  largest answer / budget", "{:.3f}", "< 1", lambda v: v < 1),
+    ("truncation_tokens_per_char", "  answers' tokens / report char", "{:.3f}", "", None),
+    ("truncation_recorded_max_tokens_per_char", "  recorded sample day: largest tok/char", "{:.3f}", "", None),
+    ("truncation_budget_min_tokens_per_char", "  budget / part chars at its tightest", "{:.3f}", "", None),
+    ("truncation_failed", "  reports failed", "{:.0f}", "0", lambda v: v == 0),
+    ("truncation_rejected", "  claims rejected", "{:.0f}", "0", lambda v: v == 0),
+    "truncation",  # rows per size, see truncation_rows()
+    "latency",  # rows per run, see latency_rows()
 ]
 
 
@@ -350,13 +582,49 @@ def ratio_rows(figures: dict) -> list[tuple]:
     return rows
 
 
+def truncation_rows(figures: dict) -> list[tuple]:
+    rows = []
+    for n in figures.get("truncation_sizes", []):
+        if f"truncation_{n}_ratio" in figures:
+            label = f"  {figures[f'truncation_{n}_chars']:,} chars, {figures[f'truncation_{n}_requests']} req, answer/budget"
+            rows.append((f"truncation_{n}_ratio", label, "{:.3f}", "", None))
+    return rows
+
+
+def latency_rows(figures: dict) -> list[tuple]:
+    rows: list[tuple] = []
+    if figures.get("latency_runs"):
+        rows.append((None, "11 latency ~ output tokens: extraction wall / ideal", "", "", None))
+    for label in figures.get("latency_runs", []):
+        reports, concurrency = label.removeprefix("latency_").split("_c")
+        target = LATENCY_TARGETS.get(int(reports))
+        rows += [
+            (f"{label}_ratio", f"  {int(reports):,} reports, --concurrency {concurrency}", "{:.3f}", f"<= {target:.2f}" if target else "",
+             (lambda v, t=target: v <= t) if target else None),
+            (f"{label}_tokens_per_s", "    model speed (scaled)", "{:.0f} tok/s", "", None),
+            (f"{label}_wall_s", "    extraction wall", "{:.2f} s", "", None),
+            (f"{label}_ideal_s", "    ideal max(longest, sum / conc.)", "{:.2f} s", "", None),
+            (f"{label}_longest_first_s", "    longest-first schedule, no overhead", "{:.2f} s", "", None),
+            (f"{label}_vs_longest_first", "    wall / longest-first schedule", "{:.3f}", "", None),
+            (f"{label}_client_cpu_s", "    CPU, briefer's process", "{:.2f} s", "", None),
+            (f"{label}_client_cpu_ms_per_request", "      per request", "{:.1f} ms", "", None),
+            (f"{label}_client_cpu_share", "      / ideal", "{:.2f}", "", None),
+            (f"{label}_server_cpu_s", "    CPU, the server", "{:.2f} s", "", None),
+            (f"{label}_truncated", "    truncated answers", "{:.0f}", "0", lambda v: v == 0),
+            (f"{label}_failed", "    reports failed", "{:.0f}", "0", lambda v: v == 0),
+        ]
+    return rows
+
+
 def table(figures: dict, previous: dict | None) -> str:
     lines = []
     header = f"{'figure':<44} {'value':>14} {'target':>10}  {'':<4}" + ("  change vs last" if previous else "")
     lines += [header, "-" * len(header)]
     rows = []
     for row in ROWS:
-        rows += reconcile_rows() if row == "reconcile" else ratio_rows(figures) if row == "ratio" else [row]
+        expand = {"reconcile": reconcile_rows, "ratio": lambda: ratio_rows(figures), "truncation": lambda: truncation_rows(figures),
+                  "latency": lambda: latency_rows(figures)}
+        rows += expand[row]() if isinstance(row, str) else [row]
     for key, label, fmt, target, check in rows:
         if key is None:
             lines.append(label)
@@ -374,6 +642,8 @@ def table(figures: dict, previous: dict | None) -> str:
     for key, label in (("ratio_missing_cassettes", "no cassette yet, not replayed"), ("ratio_failed_days", "replay failed")):
         if figures.get(key):
             lines.append(f"  ({label}: {', '.join(figures[key])})")
+    if figures.get("lean_skipped"):
+        lines.append(f"  (lean skipped: {figures['lean_skipped']})")
     return "\n".join(lines)
 
 
@@ -394,7 +664,7 @@ def last_line(path: Path) -> dict | None:
     return json.loads(lines[-1]) if lines else None
 
 
-CASES = ["day", "reconcile", "ratio", "startup", "size", "rate"]
+CASES = ["day", "reconcile", "ratio", "startup", "size", "rate", "lean", "truncation", "latency"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -424,6 +694,12 @@ def main(argv: list[str] | None = None) -> int:
             figures.update(bench_request_size())
         if "rate" in cases:
             figures.update(bench_rate_limit(tmp, day))
+        if "lean" in cases:
+            figures.update(bench_lean())
+        if "truncation" in cases:
+            figures.update(bench_truncation())
+        if "latency" in cases:
+            figures.update(bench_latency(tmp))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     record = {

@@ -351,11 +351,9 @@ def proportional_answer(body: dict, *, tokens_per_char: float = TOKENS_PER_CHAR,
         claim = {"s": "", "ev": f"S{first}" if index % 4 or first == last else f"S{first}-S{last}", "q": None, "sp": index % 2, "via": [],
                  "m": "reported", "mt": f"What does sentence {first} report?", "pos": " ".join(words[2:6]), "f": [], "d": None}
         bare = len(json.dumps(claim, indent=2)) + 6  # the claim's indentation inside "c", and its separator
-        statement, k = [], 0
-        while words and sum(len(w) + 1 for w in statement) < max(40, room - bare):
-            statement.append(words[k % len(words)])
-            k += 1
-        claim["s"] = " ".join(statement)[: max(40, int(room - bare))].rstrip() + "."
+        length = max(40, int(room - bare))
+        text = " ".join(words) or "Nothing."
+        claim["s"] = (text * (length // len(text) + 1))[:length].rstrip() + "."
         draft["c"].append(claim)
     return json.dumps(draft, indent=2)
 
@@ -377,8 +375,8 @@ class ProportionalResponder:
         self.served: list[dict] = []  # {"tokens", "budget", "truncated", "latency_s", "schema"}
 
     def __call__(self, body: dict, attempt_index: int):
-        from tests.support.openai_server import Reply, estimate_tokens
         from tests.support import synthetic_model
+        from tests.support.openai_server import Reply, estimate_tokens
 
         text = self.answer(body)
         tokens = estimate_tokens(text)
