@@ -14,10 +14,19 @@ from typing import Callable, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from .llm import AttemptLog, InvalidAnswer, LLMClient, Truncated
+from .llm import AttemptLog, InvalidAnswer, LLMClient, Truncated, schema_prompt
 from .prompting import PromptSet
 
 T = TypeVar("T", bound=BaseModel)
+
+
+def system_message(client: LLMClient, prompts: PromptSet, name: str, schema: type[BaseModel]) -> str:
+    """A stage's system prompt; for servers without structured outputs
+    (json_object mode) the schema goes in the prompt instead."""
+    system = prompts.render(name)
+    if client.settings.response_mode == "json_object":
+        system += "\n\nAnswer with one JSON object that validates against this JSON schema:\n" + schema_prompt(schema)
+    return system
 
 
 class AnswerRejected(ValueError):

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 from pydantic import TypeAdapter, ValidationError
 
-from .asking import AnswerRejected, ask
+from .asking import AnswerRejected, ask, system_message
 from .cache import AnswerCache, cache_key
 from .ground import QuoteNotFound, normalise
-from .llm import AttemptLog, LLMClient, ModelCallError, Truncated, schema_prompt
+from .llm import AttemptLog, LLMClient, ModelCallError, Truncated
 from .models import ActorTerm, Claim, ClaimDraft, Figure, ModelAnswer, RejectedClaim, Report, ReportBrief, ReportDraft
 from .prompting import PromptSet
 from .workers import worker_pool
@@ -84,7 +84,7 @@ class Extractor:
         self.cache = cache
         self.options = options
         self._schema = json.dumps(ReportDraft.model_json_schema(), sort_keys=True)  # also warms the schema cache
-        self._prompt_fingerprint = prompts.fingerprint()
+        self._prompt_fingerprint = prompts.fingerprint("extract.system.j2", "extract.user.j2", "reask.user.j2")
 
     def key_for(self, report: Report) -> str:
         s = self.client.settings
@@ -94,10 +94,7 @@ class Extractor:
         )
 
     def system_prompt(self) -> str:
-        system = self.prompts.render("extract.system.j2")
-        if self.client.settings.response_mode == "json_object":
-            system += "\n\nAnswer with one JSON object that validates against this JSON schema:\n" + schema_prompt(ReportDraft)
-        return system
+        return system_message(self.client, self.prompts, "extract.system.j2", ReportDraft)
 
     def messages_for(self, report: Report, sentences: Sentences, part: tuple[int, int], parts: int) -> list[dict[str, str]]:
         numbered = sentences.numbered(*part)

@@ -51,10 +51,12 @@ class PromptSet:
     def render(self, name: str, **variables: object) -> str:
         return _environment(str(self.folder)).get_template(name).render(**variables).strip()
 
-    def fingerprint(self) -> str:
-        """Changes whenever any prompt file changes: part of the cache key."""
+    def fingerprint(self, *names: str) -> str:
+        """Changes whenever one of ``names`` (default: every prompt) changes:
+        part of a stage's cache key, so editing one stage's prompt does not
+        throw away the answers of the others."""
         digest = hashlib.sha256()
-        for name in self.NAMES:
+        for name in names or self.NAMES:
             digest.update(name.encode())
             digest.update((self.folder / name).read_bytes())
         return digest.hexdigest()

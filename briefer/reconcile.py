@@ -21,9 +21,9 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .asking import AnswerRejected, ask
+from .asking import AnswerRejected, ask, system_message
 from .cache import AnswerCache, cache_key
-from .llm import AttemptLog, LLMClient, ModelCallError, schema_prompt
+from .llm import AttemptLog, LLMClient, ModelCallError
 from .models import (
     BlockJoinDraft, Claim, Matter, Member, ModelAnswer, Notice, Origin, Position, ReconcileDraft, SourceRow, Usage,
 )
@@ -168,15 +168,12 @@ class Reconciler:
         self.cache = cache
         self.options = options
         self._schemas = json.dumps([ReconcileDraft.model_json_schema(), BlockJoinDraft.model_json_schema()], sort_keys=True)
-        self._fingerprint = prompts.fingerprint()
+        self._fingerprint = prompts.fingerprint("reconcile.system.j2", "reconcile.user.j2", "join.system.j2", "join.user.j2", "reask.user.j2")
 
     # ------------------------------------------------------------- model calls
 
     def _system(self, name: str, schema) -> str:
-        system = self.prompts.render(name)
-        if self.client.settings.response_mode == "json_object":
-            system += "\n\nAnswer with one JSON object that validates against this JSON schema:\n" + schema_prompt(schema)
-        return system
+        return system_message(self.client, self.prompts, name, schema)
 
     def _cached_ask(self, kind: str, messages, schema, check, out: Reconciled, budget: int):
         s = self.client.settings

@@ -124,7 +124,6 @@ def view(day: Day, ledger: str | None = None, shape: Shape = DEFAULT_SHAPE) -> d
     claims = {c.id: c for c in day.claims}
     origins = {o.id: o for o in day.origins}
     matter_of = {m.claim_id: matter.id for matter in day.matters for m in matter.members}
-    origin_of = {m.claim_id: m.origin for matter in day.matters for m in matter.members}
     overtaken = [(matter, claims[m.claim_id], claims[m.overtaken_by]) for matter in day.matters for m in matter.members if m.overtaken_by and m.overtaken_by in claims]
     outlets = {s.outlet for s in day.sources if s.outlet != "unknown"}
     ranked = rank(day.matters)
@@ -139,7 +138,6 @@ def view(day: Day, ledger: str | None = None, shape: Shape = DEFAULT_SHAPE) -> d
         "claims": claims,
         "origins": origins,
         "matter_of": matter_of,
-        "origin_of": origin_of,
         "ranked": ranked,
         "contested": disputes,
         "also_disputed": also_disputed,
@@ -151,8 +149,6 @@ def view(day: Day, ledger: str | None = None, shape: Shape = DEFAULT_SHAPE) -> d
         "statement": lambda text: clip(text, shape.statement_words),
         "developments": others[: shape.developments],
         "more": others[shape.developments :],
-        "today": [m for m in day.matters if m.new_today],
-        "background": [m for m in day.matters if not m.new_today],
         "overtaken": overtaken,
         "cutoff": max(dated).isoformat() if dated else "unknown",
         "outlet_count": len(outlets),

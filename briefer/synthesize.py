@@ -15,10 +15,10 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .asking import AnswerRejected, ask
+from .asking import AnswerRejected, ask, system_message
 from .cache import AnswerCache, cache_key
 from .figures import numbers_in
-from .llm import AttemptLog, LLMClient, ModelCallError, schema_prompt
+from .llm import AttemptLog, LLMClient, ModelCallError
 from .models import Claim, Day, LineDraft, Matter, ModelAnswer, Notice, Origin, SynthesisDraft, Takeaway, Usage
 from .prompting import PromptSet
 
@@ -122,14 +122,12 @@ class Synthesizer:
         self.prompts = prompts
         self.cache = cache
         self._schema = json.dumps(SynthesisDraft.model_json_schema(), sort_keys=True)
-        self._fingerprint = prompts.fingerprint()
+        self._fingerprint = prompts.fingerprint("synthesize.system.j2", "synthesize.user.j2", "reask.user.j2")
 
     def messages_for(self, day: Day) -> list[dict[str, str]]:
         claims = {c.id: c for c in day.claims}
         origins = {o.id: o for o in day.origins}
-        system = self.prompts.render("synthesize.system.j2")
-        if self.client.settings.response_mode == "json_object":
-            system += "\n\nAnswer with one JSON object that validates against this JSON schema:\n" + schema_prompt(SynthesisDraft)
+        system = system_message(self.client, self.prompts, "synthesize.system.j2", SynthesisDraft)
         user = self.prompts.render(
             "synthesize.user.j2", date=day.date.isoformat(),
             matters=[compact_matter(m, claims, origins) for m in rank(day.matters)[:MAX_MATTERS]],

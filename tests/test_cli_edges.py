@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from briefer.cli import cli
-from tests.factories import claim, make_day
 
 SECRET = "hunter2secret"
 
@@ -115,13 +114,6 @@ def test_interrupts_have_their_own_exit_codes(tmp_path, sig, code):
         listener.close()
     assert proc.returncode == code, err
     assert "Traceback" not in err
-
-
-def test_post_still_refuses_a_non_day(tmp_path):
-    day = make_day([claim(id="C1")])
-    path = tmp_path / "day.json"
-    path.write_text(day.model_dump_json())
-    assert run("explain", "--date", "2024-12-07", "--json", str(path), "C1").exit_code == 0
 
 
 def test_a_live_run_served_from_a_replay_cache_says_where_its_answers_came_from(sample_project):

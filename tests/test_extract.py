@@ -143,6 +143,10 @@ def test_cache_key_changes_with_prompt_and_model(tmp_path):
     for name in PromptSet.NAMES:
         (prompts / name).write_text((PromptSet().folder / name).read_text() + ("\nBe brief." if name.startswith("extract.system") else ""))
     assert base.key_for(REPORT) != Extractor(ScriptedClient(), PromptSet(prompts), NoCache()).key_for(REPORT)
+    # Another stage's prompt is not part of extraction's key: editing it keeps the extraction answers.
+    (prompts / "extract.system.j2").write_text((PromptSet().folder / "extract.system.j2").read_text())
+    (prompts / "reconcile.system.j2").write_text((PromptSet().folder / "reconcile.system.j2").read_text() + "\nBe brief.")
+    assert base.key_for(REPORT) == Extractor(ScriptedClient(), PromptSet(prompts), NoCache()).key_for(REPORT)
 
 
 class ReadingClient(ScriptedClient):
