@@ -8,6 +8,10 @@ it the reconcile stage (``Reconciler.reconcile``), so the time up to reconcile
 resident set (``ru_maxrss``) at the end, which includes the interpreter and
 every import.
 
+With ``--batch`` the extraction requests go out as one Batch job (the
+server's Files and Batches endpoints) and ``--day-json`` writes the day's JSON
+twin, so two runs' sitreps can be compared.
+
 With ``--stop-at-reconcile`` the run ends where the reconcile stage would
 start (for extraction-only figures on days too large to reconcile quickly):
 the line then has the extraction's time and counts only (``stopped: true``).
@@ -36,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-throttle", action="store_true", help="turn the adaptive 429 throttle off (for comparison)")
     parser.add_argument("--max-attempts", type=int, default=5)
     parser.add_argument("--stop-at-reconcile", action="store_true", help="end the run where the reconcile stage would start")
+    parser.add_argument("--batch", action="store_true", help="extraction as a Batch job at the server (briefer daily --batch)")
+    parser.add_argument("--day-json", type=Path, help="also write the day's JSON twin here")
     args = parser.parse_args(argv)
 
     from briefer.cache import DiskCache
@@ -90,8 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_started = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
+    batch = None
+    if args.batch:
+        from briefer.batch import BatchOptions, BatchRunner
+
+        batch = BatchRunner(client, args.cache / "batches", BatchOptions(poll_s=0.1, first_poll_s=0.1))
     try:
-        run = run_daily(request, extractor, reconciler)
+        run = run_daily(request, extractor, reconciler, batch=batch)
     except Stop:
         print(json.dumps({
             "stopped": True,
@@ -106,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ended = time.perf_counter()
     day = run.day
+    if args.day_json:
+        from briefer.render import render_json
+
+        args.day_json.write_text(render_json(day), encoding="utf-8")
     by_stage = day.usage_by_stage
     print(json.dumps({
         "wall_s": ended - started,

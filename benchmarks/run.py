@@ -493,6 +493,91 @@ def bench_latency(tmp: Path) -> dict:
     return figures
 
 
+BATCH_FAIL_EVERY = 20  # one batch line in 20 fails (HTTP 500) on its first try
+BATCH_EXPIRE_AFTER = 190  # the job expires after 190 of the day's 200 lines
+
+
+class FirstTryFails:
+    """Answers with ``answer``, except that the first try of one request body in
+    ``every`` (chosen by its hash, so the same ones in every run) gets HTTP 500."""
+
+    def __init__(self, answer, every: int) -> None:
+        import threading
+
+        self.answer, self.every = answer, every
+        self.seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def unlucky(self, body: dict) -> bool:
+        return int(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(), 16) % self.every == 0
+
+    def __call__(self, body: dict, attempt_index: int):
+        from tests.support.openai_server import Reply
+
+        key = json.dumps(body, sort_keys=True)
+        with self._lock:
+            first = key not in self.seen
+            self.seen.add(key)
+        if first and self.unlucky(body):
+            return Reply.error(500)
+        return Reply.content(self.answer(body))
+
+    def failed_in_batch(self, lines: list[dict]) -> int:
+        return sum(self.unlucky(body) for body in lines)
+
+
+BATCH_RUN_FIELDS = ("generated_at", "mode", "usage", "usage_by_stage", "cost", "cost_by_stage", "run_requests", "cached_answers", "answer_sources", "notes")
+
+
+def same_sitrep(live_json: Path, batch_json: Path) -> bool:
+    """The two days render the same brief and ledger once the run's own
+    figures (when, how, what it cost: RUN_FIELDS and each source's usage)
+    are taken from the live day."""
+    from briefer.models import Day
+    from briefer.render import render_ledger, render_markdown
+
+    live = Day.model_validate_json(live_json.read_text("utf-8"))
+    batch = Day.model_validate_json(batch_json.read_text("utf-8"))
+    if [s.report_id for s in live.sources] != [s.report_id for s in batch.sources]:
+        return False
+    aligned = batch.model_copy(update={
+        **{name: getattr(live, name) for name in BATCH_RUN_FIELDS},
+        "sources": [b.model_copy(update={"usage": lv.usage}) for lv, b in zip(live.sources, batch.sources, strict=True)],
+    })
+    return render_markdown(aligned) == render_markdown(live) and render_ledger(aligned) == render_ledger(live)
+
+
+def bench_batch(tmp: Path, day: synth.Day) -> dict:
+    """The batch path: the same day live and as a Batch job, through the full pipeline."""
+    from briefer.cost import estimate
+    from briefer.models import Day
+    from tests.support import synthetic_model
+
+    responder = FirstTryFails(synth.answer_for(day.meta), every=BATCH_FAIL_EVERY)
+    with OpenAICompatibleServer(responder, model_name="briefer-benchmark-batch") as server:
+        say(f"batch: {DAY_REPORTS} reports live, then as a Batch job that fails 1 line in {BATCH_FAIL_EVERY} and expires after {BATCH_EXPIRE_AFTER} ...")
+        live = run_day(day.folder, tmp / "cache-batch-live", server.base_url, CONCURRENCY, "--day-json", str(tmp / "live.json"))
+        before = server.request_count
+        responder.seen.clear()  # the batch run meets the same first-try failures
+        server.batches.expire_after = BATCH_EXPIRE_AFTER
+        batch = run_day(day.folder, tmp / "cache-batch", server.base_url, CONCURRENCY, "--batch", "--day-json", str(tmp / "batch.json"))
+        failed_lines = responder.failed_in_batch(server.batches.lines)
+        live_asked = [b for b in server.requests[before:] if synthetic_model.schema_name(b) == "ReportDraft"]
+        jobs, lines = len(server.batches.batch_ids), len(server.batches.lines)
+    usage = {side: Day.model_validate_json((tmp / f"{side}.json").read_text("utf-8")).usage_by_stage["extraction"] for side in ("live", "batch")}
+    priced = {side: estimate(u, "gpt-4.1-mini") for side, u in usage.items()}
+    return {
+        "batch_reports": batch["reports"], "batch_live_reports": live["reports"],
+        "batch_lost": DAY_REPORTS - batch["reports"] + batch["failed"],
+        "batch_same_sitrep": int(same_sitrep(tmp / "live.json", tmp / "batch.json")),
+        "batch_jobs": jobs, "batch_lines": lines, "batch_failed_lines": failed_lines, "batch_expired_lines": DAY_REPORTS - lines,
+        "batch_live_extraction_requests": len(live_asked),
+        "batch_extraction_requests_live_path": live["extraction_requests"],
+        "batch_extraction_cost_ratio": priced["batch"].amount / priced["live"].amount,
+        "batch_wall_s": batch["wall_s"], "batch_live_wall_s": live["wall_s"],
+    }
+
+
 # ---------------------------------------------------------------- report
 
 # (key, label, format, target text, check)
@@ -535,6 +620,16 @@ ROWS = [
     ("rate_unthrottled_achieved_per_s", "  throttle off: achieved", "{:.2f}/s", "", None),
     ("rate_unthrottled_failed", "  throttle off: reports failed", "{:.0f}", "", None),
     ("rate_unthrottled_429s", "  throttle off: 429 answers", "{:.0f}", "", None),
+    ("batch_reports", "12 batch: a 200-report day as a Batch job", "{:.0f} reports", "", None),
+    ("batch_lost", "  reports lost", "{:.0f}", "0", lambda v: v == 0),
+    ("batch_same_sitrep", "  same brief and ledger as the live path", "{:.0f}", "1 (yes)", lambda v: v == 1),
+    ("batch_jobs", "  jobs submitted", "{:.0f}", "", None),
+    ("batch_lines", "  lines the job ran before it expired", "{:.0f}", "", None),
+    ("batch_failed_lines", "  of which failed (HTTP 500)", "{:.0f}", "", None),
+    ("batch_expired_lines", "  lines expired, never run", "{:.0f}", "", None),
+    ("batch_live_extraction_requests", "  asked live instead, by the batch run", "{:.0f}", "", None),
+    ("batch_extraction_requests_live_path", "  extraction requests, live path", "{:.0f}", "", None),
+    ("batch_extraction_cost_ratio", "  extraction cost, batch / live (gpt-4.1-mini)", "{:.2f}", "", None),
     ("lean_old_tokens_per_claim", "9 lean: completion tokens / claim, old", "{:.1f} tok", "", None),
     ("lean_new_tokens_per_claim", "  new", "{:.1f} tok", "", None),
     ("lean_ratio", "  new / old", "{:.3f}", "<= 0.60", lambda v: v <= LEAN_TARGET),
@@ -664,7 +759,7 @@ def last_line(path: Path) -> dict | None:
     return json.loads(lines[-1]) if lines else None
 
 
-CASES = ["day", "reconcile", "ratio", "startup", "size", "rate", "lean", "truncation", "latency"]
+CASES = ["day", "reconcile", "ratio", "startup", "size", "rate", "lean", "truncation", "latency", "batch"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -681,7 +776,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict = {}
     tmp = Path(tempfile.mkdtemp(prefix="briefer-bench-"))
     try:
-        day = synth.make_day(tmp / "reports", DAY_REPORTS) if {"day", "rate"} & set(cases) else None
+        day = synth.make_day(tmp / "reports", DAY_REPORTS) if {"day", "rate", "batch"} & set(cases) else None
         if "day" in cases:
             figures.update(bench_day(tmp, day))
         if "reconcile" in cases:
@@ -700,6 +795,8 @@ def main(argv: list[str] | None = None) -> int:
             figures.update(bench_truncation())
         if "latency" in cases:
             figures.update(bench_latency(tmp))
+        if "batch" in cases:
+            figures.update(bench_batch(tmp, day))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     record = {

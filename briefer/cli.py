@@ -128,9 +128,10 @@ def _load(ctx: click.Context, flags: dict):
 @click.option("--dry-run", is_flag=True, help="With --post: show what would change, change nothing.")
 @click.option("--offline", is_flag=True, help="Replay the cassette even when OPENAI_API_KEY or OPENAI_BASE_URL is set.")
 @click.option("--sample", is_flag=True, help="Run the sample day shipped with briefer (its reports and recorded answers; implies --offline), from any directory.")
+@click.option("--batch", is_flag=True, default=None, help="Send the extraction requests as provider Batch jobs (about half the price; answers within 24 h). Ctrl-C leaves the jobs running; the same command resumes them.")
 @click.option("-v", "--verbose", is_flag=True, help="A progress line per report, even when stderr is not a terminal.")
 @click.pass_context
-def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cache_dir, cassette, max_report_bytes, profile, posts, dry_run, offline, sample, verbose):
+def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, refresh, no_cache, cache_dir, cassette, max_report_bytes, profile, posts, dry_run, offline, sample, batch, verbose):
     """Build the daily sitrep for --date from the reports folder.
 
     The Markdown goes to --out (stdout by default) and is always written
@@ -143,7 +144,7 @@ def daily(ctx, day, reports, out, json_out, model, concurrency, window_days, ref
             raise Failure("--sample brings its own reports and cassette: drop --reports and --cassette", 2)
         reports, cassette = sample_day()
         offline = True
-    config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes, "profile": profile, "offline": offline or None, "cache_dir": cache_dir})
+    config = _load(ctx, {"reports": reports, "model": model, "concurrency": concurrency, "window_days": window_days, "cassette": cassette, "max_report_bytes": max_report_bytes, "profile": profile, "offline": offline or None, "cache_dir": cache_dir, "batch": batch})
     from .render import check_templates, ledger_path, render_json, render_ledger, render_markdown
 
     if out == "-" and json_out == "-":
@@ -327,6 +328,7 @@ def _target(name: str, config) -> tuple[str, dict[str, str]]:
 
 
 def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
+    from .batch import BatchJobError, BatchOptions, BatchRunner
     from .cache import DiskCache, NoCache
     from .extract import Extractor
     from .llm import LLMClient, ModelSettings
@@ -340,6 +342,10 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
 
     if not config.reports.is_dir():
         raise Failure(f"reports folder not found: {config.reports}", EXIT_INPUT)
+    if config.batch and not config.live:
+        raise Failure("--batch needs a live endpoint (OPENAI_API_KEY or OPENAI_BASE_URL): cassettes hold no batch jobs", 2)
+    if config.batch and not (use_cache and config.cache_dir):
+        raise Failure("--batch keeps its job ids and answers in the cache folder, to resume: drop --no-cache (or set cache_dir)", 2)
     settings = ModelSettings(
         # Replay names its own endpoint: the SDK would otherwise read OPENAI_BASE_URL from the environment.
         model=config.model, api_key=config.api_key if config.live else None,
@@ -384,11 +390,14 @@ def _run_day(config, day: dt.date, *, refresh: bool, use_cache: bool, progress):
     extractor = Extractor(client, prompts, cache)
     reconciler = Reconciler(client, prompts, cache, ReconcileOptions(concurrency=config.concurrency))
     try:
-        run = run_daily(request, extractor, reconciler, progress, profile=profile, synthesizer=Synthesizer(client, prompts, cache))
+        batch = BatchRunner(client, config.cache_dir / "batches", BatchOptions(poll_s=config.batch_poll)) if config.batch else None
+        run = run_daily(request, extractor, reconciler, progress, profile=profile, synthesizer=Synthesizer(client, prompts, cache), batch=batch)
     except NoReportsForDay as exc:
         raise Failure(str(exc), EXIT_MODEL if exc.failed else EXIT_INPUT) from exc
     except FileNotFoundError as exc:
         raise Failure(str(exc), EXIT_INPUT) from exc
+    except BatchJobError as exc:
+        raise Failure(str(exc), EXIT_MODEL) from exc
     _say(
         f"briefer: {len(run.day.sources)} reports, {len(run.day.claims)} claims, {len(run.day.matters)} matters, "
         f"{len(run.day.origins)} independent origins; {run.day.run_requests} model requests this run "

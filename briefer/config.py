@@ -82,6 +82,8 @@ class Config(BaseModel):
     publish: PublishSettings = PublishSettings()
     prices: dict[str, dict[str, float | str]] = {}
     offline: bool = False  # replay cassettes even when a key or server is set
+    batch: bool = False  # extraction as provider Batch jobs (briefer/batch.py)
+    batch_poll: float = Field(default=30.0, gt=0, le=3600)  # longest wait between a job's status checks, seconds
     source: str = "defaults"
 
     @property

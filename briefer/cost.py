@@ -28,8 +28,14 @@ def estimate(usage: Usage, model: str, overrides: Mapping[str, Mapping[str, floa
     try:
         per_input, per_output = float(price["input"]), float(price["output"])
         per_cached = float(price.get("cached_input", per_input))
+        # A model without batch prices is priced at its normal ones: never an under-estimate.
+        batch_input, batch_output = float(price.get("batch_input", per_input)), float(price.get("batch_output", per_output))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    cached = min(usage.cached_tokens, usage.prompt_tokens)
-    amount = ((usage.prompt_tokens - cached) * per_input + cached * per_cached + usage.completion_tokens * per_output) / 1_000_000
+    batch_prompt = min(usage.batch_prompt_tokens, usage.prompt_tokens)
+    batch_completion = min(usage.batch_completion_tokens, usage.completion_tokens)
+    prompt, completion = usage.prompt_tokens - batch_prompt, usage.completion_tokens - batch_completion
+    cached = min(usage.cached_tokens, prompt)
+    amount = ((prompt - cached) * per_input + cached * per_cached + completion * per_output
+              + batch_prompt * batch_input + batch_completion * batch_output) / 1_000_000
     return CostEstimate(model=model, amount=round(amount, 6), currency=table.get("currency", "USD"), basis=source)

@@ -123,28 +123,40 @@ class Extractor:
         self.cache.put(self.key_for(report), answer)
         return brief_from_answer(report, answer), False
 
+    def first_requests(self, report: Report) -> list[tuple[list[dict[str, str]], int]]:
+        """(messages, output budget) of each part's first request: what a batch job sends."""
+        sentences = Sentences.of(report.text)
+        return [(messages, budget) for _, messages, budget in self._plan(report, sentences)]
+
+    def _plan(self, report: Report, sentences: Sentences) -> list[tuple[tuple[int, int], list[dict[str, str]], int]]:
+        parts = parts_of(sentences, self.options.part_chars)
+        planned = []
+        for part in parts:
+            chars = sentences.items[part[1] - 1].end - sentences.items[part[0] - 1].start
+            planned.append((part, self.messages_for(report, sentences, part, len(parts)), output_budget(chars, self.options)))
+        return planned
+
     def _ask(self, report: Report) -> ModelAnswer:
         log = AttemptLog()
         sentences = Sentences.of(report.text)
         if not len(sentences):
             raise ExtractionFailed(report.id, "no sentences found in the text")
-        parts = parts_of(sentences, self.options.part_chars)
+        planned = self._plan(report, sentences)
 
-        def one(part: tuple[int, int]):
-            chars = sentences.items[part[1] - 1].end - sentences.items[part[0] - 1].start
-            messages = self.messages_for(report, sentences, part, len(parts))
+        def one(request: tuple[tuple[int, int], list[dict[str, str]], int]):
+            part, messages, budget = request
             return ask(
                 self.client, self.prompts, messages, ReportDraft, check=lambda d: evidence_problems(d, sentences, part),
-                max_tokens=output_budget(chars, self.options), max_budget=self.options.budget_cap,
+                max_tokens=budget, max_budget=self.options.budget_cap,
                 log=log, max_reasks=self.options.max_reasks, strict=False,
             )
 
         try:
-            if len(parts) == 1:
-                answers = [one(parts[0])]
+            if len(planned) == 1:
+                answers = [one(planned[0])]
             else:  # parts of one report go out together
-                with worker_pool(min(4, len(parts))) as pool:
-                    answers = list(pool.map(one, parts))
+                with worker_pool(min(4, len(planned))) as pool:
+                    answers = list(pool.map(one, planned))
         except AnswerRejected as exc:
             raise ExtractionFailed(report.id, f"answer invalid against the schema after re-asking: {exc}", log.attempts) from exc
         except Truncated as exc:

@@ -16,7 +16,7 @@ from functools import lru_cache
 import threading
 from types import SimpleNamespace
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +25,7 @@ from .redact import scrub
 from .throttle import AdaptiveThrottle
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
@@ -247,14 +248,47 @@ class LLMClient:
         self._sleep = sleep
         self.throttle = AdaptiveThrottle() if settings.adaptive_throttle else None
 
+    @property
+    def sdk(self):
+        """The openai client, for the endpoints beyond chat (files, batches: briefer/batch.py)."""
+        return self._client
+
     def complete(self, messages: list[dict[str, str]], response_model: type[T], *, max_tokens: int | None = None, log: AttemptLog | None = None) -> Completion[T]:
         """One structured answer, retrying transient failures.
 
         Raises InvalidAnswer (caller may re-ask), Refused, Truncated, NoRecording or ModelCallError.
         """
+        log = log if log is not None else AttemptLog()
+        return self.with_retries(self._attempt, messages, response_model, max_tokens or self.settings.max_output_tokens, log)
+
+    def request_body(self, messages: list[dict[str, str]], response_model: type[BaseModel], max_tokens: int | None = None) -> dict[str, Any]:
+        """The JSON body ``complete`` sends for these arguments (a batch job's line
+        body; tests/test_batch.py checks it against the wire)."""
+        from openai.lib._parsing._completions import type_to_response_format_param
+
+        body: dict[str, Any] = {"messages": messages, "model": self.settings.model, "max_completion_tokens": max_tokens or self.settings.max_output_tokens}
+        if self.settings.response_mode == "json_object":
+            return {**body, "response_format": {"type": "json_object"}}
+        return {**body, "response_format": type_to_response_format_param(response_model), "stream": False}  # as .parse() sends it
+
+    def completion_from_body(self, body: dict[str, Any], response_model: type[T], max_tokens: int, log: AttemptLog, *, batch: bool = False) -> Completion[T]:
+        """An answer that came another way than ``complete`` (a batch job's
+        output line), checked exactly as ``complete`` checks its own."""
+        from openai.types.chat import ChatCompletion
+
+        log.attempts += 1
+        try:
+            completion = ChatCompletion.model_validate(body)
+        except ValidationError as exc:
+            log.usage = log.usage + Usage(requests=1)
+            raise MalformedResponse("the answer was not a chat completion") from exc
+        return self._accept(completion, None, response_model, max_tokens, log, batch=batch)
+
+    def with_retries(self, call: Callable[..., R], *args: Any) -> R:
+        """``call(*args)``, with transient failures retried and the rest mapped to
+        one actionable ModelCallError line."""
         import tenacity
 
-        log = log if log is not None else AttemptLog()
         kwargs: dict[str, Any] = {}
         if self._sleep is not None:
             kwargs["sleep"] = self._sleep
@@ -266,7 +300,7 @@ class LLMClient:
             **kwargs,
         )
         try:
-            return retrying(self._attempt, messages, response_model, max_tokens or self.settings.max_output_tokens, log)
+            return retrying(call, *args)
         except (InvalidAnswer, ModelCallError):
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to one actionable line
@@ -314,16 +348,21 @@ class LLMClient:
             # The HTTP body itself is not JSON: a transport glitch, retried.
             log.usage = log.usage + Usage(requests=1)
             raise MalformedResponse("the server's answer was not valid JSON") from exc
-        usage = _usage(completion.usage)
+        return self._accept(completion, getattr(completion.choices[0].message, "parsed", None) if completion.choices else None, response_model, max_tokens, log)
+
+    def _accept(self, completion: Any, parsed: Any, response_model: type[T], max_tokens: int, log: AttemptLog, *, batch: bool = False) -> Completion[T]:
+        """Count an answer's usage, then refuse a cut-off, refused or invalid one."""
+        usage = _usage(completion.usage, batch=batch)
         model = completion.model or ""
         log.usage = log.usage + usage
+        if not completion.choices:
+            raise MalformedResponse("the answer held no choices")
         choice = completion.choices[0]
         if choice.finish_reason == "length":
             raise Truncated(f"the answer was cut off at the output limit ({max_tokens} tokens)")
         refusal = getattr(choice.message, "refusal", None)
         if refusal:
             raise Refused(f"the model refused: {refusal.strip()[:200]}")
-        parsed = getattr(choice.message, "parsed", None)
         if parsed is None:
             parsed = self._validate_text(choice.message.content or "", response_model, usage, model)
         return Completion(parsed=parsed, model=model, usage=usage, attempts=log.attempts)
@@ -347,14 +386,14 @@ class LLMClient:
         return usage, str(body.get("model") or "") if isinstance(body, dict) else ""
 
 
-def _usage(reported: Any) -> Usage:
+def _usage(reported: Any, *, batch: bool = False) -> Usage:
     details = getattr(reported, "prompt_tokens_details", None)
     cached = details.get("cached_tokens") if isinstance(details, dict) else getattr(details, "cached_tokens", 0)
+    prompt = int(getattr(reported, "prompt_tokens", 0) or 0)
+    completion = int(getattr(reported, "completion_tokens", 0) or 0)
     return Usage(
-        prompt_tokens=int(getattr(reported, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(reported, "completion_tokens", 0) or 0),
-        cached_tokens=int(cached or 0),
-        requests=1,
+        prompt_tokens=prompt, completion_tokens=completion, cached_tokens=int(cached or 0), requests=1,
+        batch_prompt_tokens=prompt if batch else 0, batch_completion_tokens=completion if batch else 0,
     )
 
 

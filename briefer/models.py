@@ -193,14 +193,12 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     requests: int = 0
     cached_tokens: int = 0  # prompt tokens the provider served from its prompt cache (billed at a discount)
+    # Of the tokens above, those sent in a Batch job (billed at the batch price).
+    batch_prompt_tokens: int = 0
+    batch_completion_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            requests=self.requests + other.requests,
-            cached_tokens=self.cached_tokens + other.cached_tokens,
-        )
+        return Usage(**{name: getattr(self, name) + getattr(other, name) for name in Usage.model_fields})
 
 
 class CostEstimate(BaseModel):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Protocol, TypeVar
 
 from . import __version__
+from .batch import BatchRunner
 from .extract import ExtractionFailed, Extractor
 from .ingest import DEFAULT_MAX_BYTES, ingest_folder, partition, window_start
 from .llm import NoRecording
@@ -90,6 +91,7 @@ class DayRun:
 def run_daily(
     request: DailyRequest, extractor: Extractor, reconciler: Reconciler, progress: Progress = SilentProgress(), *,
     profile: StoryProfile | None = None, synthesizer: Synthesizer | None = None, now: dt.datetime | None = None,
+    batch: BatchRunner | None = None,
 ) -> DayRun:
     ingested = ingest_folder(request.reports_dir, max_bytes=request.max_report_bytes)
     notices = list(ingested.notices)
@@ -107,7 +109,9 @@ def run_daily(
         raise NoReportsForDay(f"no reports dated {request.date} in {request.reports_dir} ({len(ingested.reports)} readable reports in all)")
 
     # Finding wire copies needs only the texts: done while the model works.
-    briefs, failed, cached, all_copies, failed_attempts = _extract_all(wanted, extractor, request, progress, notices, meanwhile=lambda: near_duplicates(wanted))
+    briefs, failed, cached, all_copies, failed_attempts = _extract_all(
+        wanted, extractor, request, progress, notices, meanwhile=lambda: near_duplicates(wanted), batch=batch,
+    )
     start = window_start(request.date, request.window_days)
     roles: dict[str, str] = {}
     for report in wanted:
@@ -227,11 +231,13 @@ def _with_bottom_line(day: Day, synthesis: Synthesis) -> Day:
 
 
 def _extract_all(
-    reports: list[Report], extractor: Extractor, request: DailyRequest, progress: Progress, notices: list[Notice], meanwhile: Callable[[], T]
+    reports: list[Report], extractor: Extractor, request: DailyRequest, progress: Progress, notices: list[Notice], meanwhile: Callable[[], T],
+    batch: BatchRunner | None = None,
 ) -> tuple[dict[str, ReportBrief], list[str], set[str], T, int]:
     """Every report's brief, concurrently. ``meanwhile`` runs in this thread
     once the first answer is in, when the workers are all waiting on the model
-    (run at the start, it would slow the first wave of requests)."""
+    (run at the start, it would slow the first wave of requests). With a
+    ``batch`` runner, the misses' first requests go out as Batch jobs first."""
     briefs: dict[str, ReportBrief] = {}
     failed: list[str] = []
     failed_attempts = 0
@@ -248,6 +254,11 @@ def _extract_all(
         cached.add(report.id)
         done += 1
         progress.advance(done, len(reports), f"report {report.id}: {len(brief.claims)} claims, {len(brief.rejected)} rejected (cache)")
+
+    collected = None
+    if batch is not None and misses:
+        extractor, collected = batch.prefetch(extractor, misses, progress)
+        notices.extend(collected.notes)
 
     def one(report: Report):
         try:
@@ -282,6 +293,8 @@ def _extract_all(
             progress.advance(done, len(reports), f"report {report.id}: {len(brief.claims)} claims, {len(brief.rejected)} rejected ({source})")
     if not side_result:
         side_result.append(meanwhile())
+    if collected is not None:
+        batch.forget(collected)  # every answer is in the cache now
     return briefs, failed, cached, side_result[0], failed_attempts
 
 

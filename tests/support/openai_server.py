@@ -9,6 +9,8 @@ openai SDK needs for ``client.chat.completions.parse(...)``:
   an identical body (canonical JSON), i.e. 0 for a first attempt, 1 for the
   first retry of the same request, and so on.
 * ``GET /v1/models`` (and ``GET /v1/models/<name>``): lists ``model_name``.
+* The Files and Batches endpoints (``tests/support/batch_desk.py``): a batch's
+  lines are answered by the same responder.
 
 Anything else gets a 404 in OpenAI's error shape
 ``{"error": {"message", "type", "param", "code"}}``.
@@ -309,6 +311,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
+    def _send_desk(self, status: int, payload: Any) -> None:
+        """A Files/Batches answer: JSON, or a file's raw bytes."""
+        if isinstance(payload, bytes):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            self.wfile.flush()
+        else:
+            self._send_json(status, payload)
+
     def _read_body(self) -> bytes | None:
         length = self.headers.get("Content-Length")
         if length is None:
@@ -358,7 +372,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         owner = self.server.owner
         path = self._path()
-        if path == "/v1/models":
+        if owner.batches.handles(path):
+            self._send_desk(*owner.batches.get(path))
+        elif path == "/v1/models":
             self._send_json(200, {"object": "list", "data": [owner._model_object()]})
         elif path.startswith("/v1/models/"):
             name = path[len("/v1/models/"):]
@@ -374,6 +390,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         arrived = time.monotonic()
         raw = self._read_body()
+        owner = self.server.owner
+        if owner.batches.handles(self._path()):
+            self._send_desk(*owner.batches.post(self._path(), self.headers, raw or b""))
+            return
         if self._path() != "/v1/chat/completions":
             self._not_found()
             return
@@ -386,7 +406,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 f"We could not parse the JSON body of your request. ({exc})",
                 "invalid_request_error", None))
             return
-        owner = self.server.owner
         attempt_index = owner._record(body, raw or b"")
         try:
             reply = owner.responder(body, attempt_index)
@@ -450,6 +469,9 @@ class OpenAICompatibleServer:
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        from .batch_desk import BatchDesk
+
+        self.batches = BatchDesk(self)  # the Files and Batches endpoints
 
     # -- lifecycle ----------------------------------------------------
     def start(self) -> "OpenAICompatibleServer":

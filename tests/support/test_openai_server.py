@@ -428,3 +428,57 @@ def test_cli_prints_base_url_and_serves(tmp_path):
         assert proc.wait(5) == 0
         proc.stdout.close()
         proc.stderr.close()
+
+
+# -- the Files and Batches endpoints (tests/support/batch_desk.py) ------------------
+
+
+def _batch_lines(*bodies: dict) -> bytes:
+    return b"".join(json.dumps({"custom_id": f"r{n}", "method": "POST", "url": "/v1/chat/completions", "body": body}).encode() + b"\n"
+                    for n, body in enumerate(bodies))
+
+
+def _wait_final(client: OpenAI, batch_id: str):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        batch = client.batches.retrieve(batch_id)
+        if batch.status in ("completed", "failed", "expired", "cancelled"):
+            return batch
+        time.sleep(0.02)
+    raise AssertionError("the batch never finished")
+
+
+def test_a_batch_answers_each_line_with_the_servers_responder_and_reports_failures():
+    def responder(body, attempt):
+        return Reply.error(503) if body["messages"][0]["content"] == "fail" else Reply.content(body["messages"][0]["content"].upper())
+
+    with OpenAICompatibleServer(responder, model_name=MODEL_NAME) as server:
+        client = OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
+        lines = _batch_lines(*({"model": "m", "messages": [{"role": "user", "content": text}]} for text in ("one", "fail", "two")))
+        upload = client.files.create(file=("in.jsonl", lines), purpose="batch")
+        assert client.files.content(upload.id).content == lines and upload.bytes == len(lines)
+        batch = _wait_final(client, client.batches.create(input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h").id)
+        assert batch.status == "completed" and (batch.request_counts.completed, batch.request_counts.failed) == (2, 1)
+        output = [json.loads(line) for line in client.files.content(batch.output_file_id).text.splitlines()]
+        errors = [json.loads(line) for line in client.files.content(batch.error_file_id).text.splitlines()]
+    assert [(o["custom_id"], o["response"]["body"]["choices"][0]["message"]["content"], o["response"]["body"]["model"]) for o in output] == \
+        [("r0", "ONE", MODEL_NAME), ("r2", "TWO", MODEL_NAME)]
+    assert errors[0]["custom_id"] == "r1" and errors[0]["response"]["status_code"] == 503
+    assert server.request_count == 0 and len(server.batches.lines) == 3  # batch lines are not chat requests
+
+
+def test_a_bad_input_file_fails_the_batch_and_a_held_batch_can_be_cancelled():
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, lambda body: "x"), model_name=MODEL_NAME) as server:
+        client = OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
+        bad = client.files.create(file=("bad.jsonl", b'{"custom_id": "a", "method": "GET", "url": "/v1/x", "body": {}}\nnot json\n'), purpose="batch")
+        failed = _wait_final(client, client.batches.create(input_file_id=bad.id, endpoint="/v1/chat/completions", completion_window="24h").id)
+        assert failed.status == "failed" and [e.line for e in failed.errors.data] == [1, 2]
+        with pytest.raises(openai.BadRequestError):
+            client.batches.create(input_file_id="file-missing", endpoint="/v1/chat/completions", completion_window="24h")
+        server.batches.hold.clear()
+        good = client.files.create(file=("in.jsonl", _batch_lines({"model": "m", "messages": []})), purpose="batch")
+        held = client.batches.create(input_file_id=good.id, endpoint="/v1/chat/completions", completion_window="24h")
+        assert client.batches.cancel(held.id).status == "cancelling"
+        server.batches.hold.set()
+        cancelled = _wait_final(client, held.id)
+    assert cancelled.status == "cancelled" and cancelled.output_file_id is None and cancelled.request_counts.failed == 1
