@@ -635,6 +635,7 @@ ROWS = [
     ("lean_ratio", "  new / old", "{:.3f}", "<= 0.60", lambda v: v <= LEAN_TARGET),
     ("lean_old_claims", "  claims, old (5 answers)", "{:.0f}", "", None),
     ("lean_new_claims", "  claims, new (5 answers)", "{:.0f}", "", None),
+    ("lean_ratio_compact_chars_per_claim", "  new / old: compact JSON chars / claim", "{:.3f}", "", None),
     ("lean_ratio_claim_chars_per_claim", "  new / old: the claims' own JSON", "{:.3f}", "", None),
     ("lean_old_rest_chars_per_claim", "  rest of the answer / claim, old", "{:.0f} chars", "", None),
     ("lean_new_rest_chars_per_claim", "  rest of the answer / claim, new", "{:.0f} chars", "", None),

@@ -86,7 +86,7 @@ class ReportDraft(_CachedSchema):
     pub_est: bool = Field(description="True when pub is an estimate.")
     pub_why: str = Field(description="Where the date comes from: the stated date, or the clues behind the estimate.")
     wire: list[str] = Field(description="News agencies credited for the copy.")
-    summary: str = Field(description="A neutral summary in 2-3 sentences.")
+    summary: str = Field(description="One neutral sentence of at most 30 words.")
     sp: list[SpeakerDraft]
     terms: list[TermDraft]
     c: list[ClaimDraft]
