@@ -140,11 +140,16 @@ class _BackoffWithRetryAfter:
 class _FailuresOrTime:
     """Stop after ``attempts`` failures that were not rate limits, or after
     ``seconds``. A 429 is the server pacing us, not the request failing: it
-    must not use up the attempts meant for errors."""
+    must not use up the attempts meant for errors. A server that has never
+    answered this client at all (``reached()`` false: a mistyped URL, a port
+    with nothing on it) gets only ``unreached_attempts`` tries, so the mistake
+    is named in seconds rather than after minutes of retries."""
 
-    def __init__(self, attempts: int, seconds: float) -> None:
+    def __init__(self, attempts: int, seconds: float, *, reached: Callable[[], bool] = lambda: True, unreached_attempts: int = 4) -> None:
         self.attempts = attempts
         self.seconds = seconds
+        self.reached = reached
+        self.unreached_attempts = unreached_attempts
         self.failures = 0
 
     def __call__(self, retry_state: Any) -> bool:
@@ -152,7 +157,15 @@ class _FailuresOrTime:
         if not _is_rate_limit(exc):
             self.failures += 1
         elapsed = retry_state.seconds_since_start or 0.0
-        return self.failures >= self.attempts or elapsed >= self.seconds
+        never_answered = _is_unreachable(exc) and not self.reached()
+        return self.failures >= (min(self.attempts, self.unreached_attempts) if never_answered else self.attempts) or elapsed >= self.seconds
+
+
+def _is_unreachable(exc: BaseException | None) -> bool:
+    """No connection at all (refused, unknown host); a timeout is a slow server, not a wrong one."""
+    import openai
+
+    return isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
 
 
 def _is_rate_limit(exc: BaseException | None) -> bool:
@@ -247,6 +260,7 @@ class LLMClient:
         _ = self._client.chat.completions.with_raw_response
         self._sleep = sleep
         self.throttle = AdaptiveThrottle() if settings.adaptive_throttle else None
+        self.reached = False  # has the server ever answered (even with an error)? see _FailuresOrTime
 
     @property
     def sdk(self):
@@ -295,12 +309,14 @@ class LLMClient:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(_is_transient),
             wait=_BackoffWithRetryAfter(),
-            stop=_FailuresOrTime(self.settings.max_attempts, self.settings.max_retry_seconds),
+            stop=_FailuresOrTime(self.settings.max_attempts, self.settings.max_retry_seconds, reached=lambda: self.reached),
             reraise=True,
             **kwargs,
         )
         try:
-            return retrying(call, *args)
+            result = retrying(call, *args)
+            self.reached = True
+            return result
         except (InvalidAnswer, ModelCallError):
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to one actionable line
@@ -324,6 +340,7 @@ class LLMClient:
             else:
                 raw = self._client.chat.completions.with_raw_response.parse(response_format=response_model, **request)
         except openai.APIStatusError as exc:
+            self.reached = True
             if ticket is not None:
                 if exc.status_code == 429:
                     self.throttle.limited(ticket, _retry_after_seconds(exc))
@@ -334,6 +351,7 @@ class LLMClient:
             if ticket is not None:
                 self.throttle.done(ticket, success=False)
             raise
+        self.reached = True
         if ticket is not None:
             self.throttle.done(ticket)
         try:

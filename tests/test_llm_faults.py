@@ -161,3 +161,28 @@ def test_an_outage_of_several_failures_is_ridden_out_with_the_defaults():
         completion = client.complete([{"role": "user", "content": "x"}], ReportDraft, max_tokens=100)
     assert server.request_count == 9 and completion.parsed.c
     assert ModelSettings(model="m").max_retry_seconds >= 120  # a few minutes by default
+
+
+def test_a_server_that_never_answered_fails_in_a_few_tries_not_minutes():
+    """A mistyped OPENAI_BASE_URL (nothing listening) is named after 4 tries, however many the defaults allow."""
+    import socket
+
+    spare = socket.socket()
+    spare.bind(("127.0.0.1", 0))
+    port = spare.getsockname()[1]
+    spare.close()  # a port with nothing on it: connection refused
+    waits = []
+    client = LLMClient(ModelSettings(model="m", api_key="k", base_url=f"http://127.0.0.1:{port}/v1"), sleep=waits.append)
+    with pytest.raises(ModelCallError, match="cannot reach the model server"):
+        client.complete([{"role": "user", "content": "x"}], ReportDraft, max_tokens=100)
+    assert len(waits) == 3 and ModelSettings(model="m").max_attempts > 4
+
+
+def test_a_server_that_has_answered_gets_every_retry_when_its_connections_drop():
+    """Once the server has answered, dropped connections are an outage to ride out, not a wrong address."""
+    replies = [Reply.content(brief_json())] + [Reply.reset()] * 6 + [Reply.content(brief_json())]
+    with OpenAICompatibleServer(ScriptedResponder(replies), model_name="flaky") as server:
+        client = LLMClient(ModelSettings(model="test", api_key="k", base_url=server.base_url), sleep=lambda s: None)
+        client.complete([{"role": "user", "content": "x"}], ReportDraft, max_tokens=100)
+        completion = client.complete([{"role": "user", "content": "y"}], ReportDraft, max_tokens=100)
+    assert server.request_count == 8 and completion.parsed.c
