@@ -76,7 +76,6 @@ class Collected:
     notes: list[Notice]
     jobs: list[str]
     states: list[Path] = field(default_factory=list)  # the saved jobs' files, dropped once the answers are cached
-    requests: int = 0
 
 
 class PrefetchedClient:
@@ -130,7 +129,7 @@ class BatchRunner:
         if not bodies:
             return Collected({}, [], [])
         wanted = {custom_id(key): key for key in bodies}
-        saved = [job for job in self._saved() if job.ids & wanted.keys()]
+        saved = [job for job in self._saved() if job.ids & wanted.keys() and self._known(job, progress)]
         if saved:
             progress.note(f"batch: resuming {len(saved)} saved job{'s' if len(saved) != 1 else ''} ({', '.join(j.id for j in saved)})")
         covered = set().union(*(job.ids for job in saved)) & wanted.keys()
@@ -157,7 +156,7 @@ class BatchRunner:
             held = f"; the ids of the jobs submitted are saved in {self.state_dir}, so the same command resumes them" if jobs else ""
             raise BatchJobError(f"batch: {exc} (does the server offer the Files and Batches endpoints? without --batch, briefer asks live){held}") from exc
         notes = self._notes(finished, len(bodies), answers, failures)
-        return Collected(answers, notes, jobs, states, len(bodies))
+        return Collected(answers, notes, jobs, states)
 
     def forget(self, collected: Collected) -> None:
         """Drop the saved jobs this run used, once their answers are in the cache."""
@@ -241,6 +240,21 @@ class BatchRunner:
         return [Notice(stage="extract", subject="batch", severity="warning" if missing else "info", message=message)]
 
     # -- the saved jobs ---------------------------------------------------------
+    def _known(self, job: SavedJob, progress: Progress) -> bool:
+        """Whether the provider still knows a saved job; one it has forgotten
+        (expired files, another account) is dropped and its requests sent again."""
+        import openai
+
+        try:
+            self.client.with_retries(self.client.sdk.batches.retrieve, job.id)
+        except ModelCallError as exc:
+            if not isinstance(exc.__cause__, openai.NotFoundError):
+                raise BatchJobError(f"batch: {exc} (checking saved job {job.id})") from exc
+            progress.note(f"batch: saved job {job.id} is unknown to the provider; its requests are sent again")
+            job.path.unlink(missing_ok=True)
+            return False
+        return True
+
     def _saved(self) -> list[SavedJob]:
         """Jobs saved for this model at this endpoint (a damaged file is skipped: its requests go out again)."""
         s = self.client.settings
@@ -248,7 +262,7 @@ class BatchRunner:
         for path in sorted(self.state_dir.glob("*.state")) if self.state_dir.is_dir() else []:
             try:
                 saved = json.loads(path.read_text("utf-8"))
-                if saved["model"] == s.model and saved["endpoint"] == (s.base_url or ""):
+                if saved["model"] == s.model and saved["endpoint"] == _endpoint_id(s.base_url):
                     jobs.append(SavedJob(str(saved["job"]), frozenset(map(str, saved["ids"])), path))
             except (OSError, ValueError, KeyError, TypeError):
                 continue
@@ -256,8 +270,14 @@ class BatchRunner:
 
     def _save(self, job: str, ids: list[str]) -> Path:
         s = self.client.settings
-        path = self.state_dir / f"{job}.state"
+        # Named by a digest: the id is the server's text, and must not choose a path.
+        path = self.state_dir / f"{hashlib.sha256(job.encode()).hexdigest()[:32]}.state"
         path.parent.mkdir(parents=True, exist_ok=True)
-        saved = {"job": job, "model": s.model, "endpoint": s.base_url or "", "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "ids": ids}
+        saved = {"job": job, "model": s.model, "endpoint": _endpoint_id(s.base_url), "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "ids": ids}
         write_atomically(path, json.dumps(saved))
         return path
+
+
+def _endpoint_id(base_url: str | None) -> str:
+    """Which server a job lives on, without keeping its URL (it may hold credentials)."""
+    return hashlib.sha256((base_url or "").encode()).hexdigest()[:16]

@@ -218,4 +218,25 @@ def test_a_saved_job_serves_the_requests_still_missing_and_no_new_job_is_made(tm
         other = runner(other_model, tmp_path).collect({body_key(b): b for b in [{**still_missing[k], "model": "another-model"} for k in still_missing]}, SilentProgress())
         assert len(other.answers) == 2 and len(server.batches.batch_ids) == 2  # another model's requests: a job of their own
         runner(client, tmp_path).forget(again)
-        assert [p.stem for p in (tmp_path / "batches").glob("*.state")] == [server.batches.batch_ids[1]]
+        left = [json.loads(p.read_text()) for p in (tmp_path / "batches").glob("*.state")]
+        assert [saved["job"] for saved in left] == [server.batches.batch_ids[1]]
+        assert not any(server.base_url in p.read_text() for p in (tmp_path / "batches").glob("*.state"))  # a URL may hold credentials
+
+
+def test_a_saved_job_the_provider_has_forgotten_is_sent_again(tmp_path):
+    from briefer.pipeline import SilentProgress
+
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, synthetic_model.answer), model_name="fixed") as server:
+        client = client_for(server)
+        body = client.request_body([{"role": "system", "content": 'x "title": "ReportDraft"'}, {"role": "user", "content": "[S1] One."}], ReportDraft, 1024)
+        first = runner(client, tmp_path).collect({body_key(body): body}, SilentProgress())
+        server.batches._batches.clear()  # the provider no longer knows the job
+        notes = []
+
+        class Notes(SilentProgress):
+            def note(self, message):
+                notes.append(message)
+
+        again = runner(client, tmp_path).collect({body_key(body): body}, Notes())
+    assert len(again.answers) == 1 and again.jobs != first.jobs
+    assert any("unknown to the provider; its requests are sent again" in n for n in notes)
