@@ -248,12 +248,15 @@ def cache(ctx, cache_dir, clear):
         return
     entries = [p for p in folder.rglob("*.json") if p.is_file()] if folder.is_dir() else []
     size = sum(p.stat().st_size for p in entries)
+    jobs = len(list((folder / "batches").glob("*.state"))) if (folder / "batches").is_dir() else 0
+    waiting = f"; {jobs} batch job{'s' if jobs != 1 else ''} submitted and not yet collected" if jobs else ""
     if clear:
         if folder.is_dir():
             shutil.rmtree(folder)
-        click.echo(f"cleared {folder}: {len(entries)} answers, {size / 1e6:.1f} MB")
+        dropped = f"; {jobs} saved batch job id{'s' if jobs != 1 else ''} dropped (the jobs keep running at the provider, but a run no longer collects them)" if jobs else ""
+        click.echo(f"cleared {folder}: {len(entries)} answers, {size / 1e6:.1f} MB{dropped}")
         return
-    click.echo(f"{folder}: {len(entries)} cached answers, {size / 1e6:.1f} MB")
+    click.echo(f"{folder}: {len(entries)} cached answers, {size / 1e6:.1f} MB{waiting}" + (" (briefer daily --batch collects them)" if jobs else ""))
 
 
 def _check_writable(path: str | None) -> None:

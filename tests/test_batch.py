@@ -187,6 +187,8 @@ def test_an_interrupted_batch_run_resumes_its_job_and_pays_nothing_twice(reports
         assert proc.returncode == 130, err
         assert "keep running at the provider; run the same command again" in err and "Traceback" not in err
         assert not (tmp_path / "day.md").exists()
+        shown = subprocess.run([sys.executable, "-m", "briefer", "cache"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert "1 batch job submitted and not yet collected (briefer daily --batch collects them)" in shown.stdout
 
         server.batches.hold.set()
         again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
