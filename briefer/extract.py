@@ -202,7 +202,6 @@ def brief_from_answer(report: Report, answer: ModelAnswer) -> ReportBrief:
 def build_brief(report: Report, drafts: list[ReportDraft], *, model: str, attempts: int, reasks: int, usage) -> ReportBrief:
     """Ground the drafts of a report's parts and turn them into its ReportBrief."""
     sentences = Sentences.of(report.text)
-    flat = normalise(report.text)  # for terms; cheaper than the offset map, which only quotes need
     first = drafts[0]
     outlet = report.outlet or first.outlet or None
     published, date_source, basis = _publication_date(report, first)
@@ -210,9 +209,10 @@ def build_brief(report: Report, drafts: list[ReportDraft], *, model: str, attemp
     rejected: list[RejectedClaim] = []
     terms: dict[tuple[str, str], ActorTerm] = {}
     seen: set[tuple[int, int, str]] = set()
+    uses = _TermFinder(report.text)
     for draft in drafts:
         for term in draft.terms:
-            if (needle := normalise(term.term)) and needle in flat:  # a term the report does not use is not its framing
+            if uses(term.term):  # a term the report does not use is not its framing
                 terms.setdefault((term.term.strip(), term.actor.strip()), ActorTerm(term=term.term.strip(), actor=term.actor.strip()))
         for draft_claim in draft.c:
             speaker = draft.sp[draft_claim.sp] if 0 <= draft_claim.sp < len(draft.sp) else None
@@ -244,6 +244,24 @@ def build_brief(report: Report, drafts: list[ReportDraft], *, model: str, attemp
         reasks=reasks,
         usage=usage,
     )
+
+
+class _TermFinder:
+    """Whether a report uses a term: verbatim, else after normalising quote
+    marks and spaces. The whole text is normalised only for a term not found
+    verbatim, and once: it is the slow part, and most terms are verbatim."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._flat: str | None = None
+
+    def __call__(self, term: str) -> bool:
+        needle = normalise(term)
+        if not needle or needle in self.text:
+            return bool(needle)
+        if self._flat is None:
+            self._flat = normalise(self.text)
+        return needle in self._flat
 
 
 def _publication_date(report: Report, draft: ReportDraft) -> tuple[dt.date | None, str, str]:
