@@ -112,3 +112,44 @@ def test_a_dispute_shows_the_parties_not_the_outlets_commentary():
     by_id = {c.id: c for c in day.claims}
     chosen = main_sides(day.matters[0], by_id, {o.id: o for o in day.origins})
     assert [side.position for side, _ in chosen] == ["answer P1", "answer P2"]
+
+
+@pytest.fixture
+def two_disputes():
+    """Two matters of two positions each, over four reports: rows and list items that must each keep their line."""
+    claims = [
+        claim(id="C1", report_id="r1", speaker="Water authority", statement="The authority said the dam held.", quote="the dam held through the night"),
+        claim(id="C2", report_id="r2", speaker="Residents' committee", statement="Residents said the dam broke.", quote="the dam broke before dawn"),
+        claim(id="C3", report_id="r3", speaker="Water authority", statement="The authority said 40 homes flooded.", quote="forty homes were flooded"),
+        claim(id="C4", report_id="r4", speaker="Residents' committee", statement="Residents said 300 homes flooded.", quote="three hundred homes flooded"),
+    ]
+    matters = [
+        matter("M1", [("C1", "O1", "P1"), ("C2", "O2", "P2")], question="Did the dam hold?"),
+        matter("M2", [("C3", "O1", "P1"), ("C4", "O2", "P2")], question="How many homes flooded?"),
+    ]
+    return make_day(claims, matters, [origin("O1", "Water authority", "government"), origin("O2", "Residents' committee", "residents")])
+
+
+def test_every_list_item_row_and_heading_keeps_its_own_line_as_a_reader_parses_it(two_disputes):
+    """A template line ending in a block tag loses its newline to trim_blocks: positions ran together, a
+    matter's title became part of the list above it, and wiki table rows merged (found in the sample day's pages)."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark").enable("table")
+    for text, sections in ((render_markdown(two_disputes, ledger="day.ledger.md"), BRIEF_SECTIONS), (render_ledger(two_disputes), LEDGER_SECTIONS)):
+        tokens = parser.parse(text)
+        assert [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"] == sections
+    ledger = parser.parse(render_ledger(two_disputes))
+    matters = ledger[: next(i for i, t in enumerate(ledger) if t.type == "heading_open" and ledger[i + 1].content == "Claims")]
+    items = [matters[i + 2].content for i, t in enumerate(matters) if t.type == "list_item_open"]
+    assert [item.split(":")[0] for item in items] == ["P1", "P2", "Why one matter (the model)", "Label (rules)"] * 2
+    # Each matter's title is a paragraph of its own, not the tail of the list above it.
+    titles = [t.content for i, t in enumerate(matters) if t.type == "inline" and t.level == 1 and "**M" in t.content]
+    assert [title.split("**")[1] for title in titles] == ["M1 · Did the dam hold?", "M2 · How many homes flooded?"]
+    for wikitext in (render_wikitext(two_disputes), render_ledger_wikitext(two_disputes)):
+        lines = wikitext.splitlines()
+        assert not [line for line in lines if "|-" in line and line != "|-"]  # a row separator alone on its line
+        assert not [line for line in lines if re.search(r"\S\* ", line) and not line.startswith("*")]
+    ledger_wiki = render_ledger_wikitext(two_disputes).splitlines()
+    assert sum(line.startswith(("* P1:", "* P2:")) for line in ledger_wiki) == 4
+    assert render_wikitext(two_disputes).count("\n|-\n| r") == 4  # one row per source
