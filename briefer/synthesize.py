@@ -42,8 +42,10 @@ def _unattributed(term: str, text: str) -> bool:
 
 
 def rank(matters: list[Matter]) -> list[Matter]:
-    """Importance: new today, contested, more independent origins, then the model's own rank."""
-    return sorted(matters, key=lambda m: (not m.new_today, m.status != "contested", -m.independent_origins, m.rank))
+    """Importance: new today, contested, then the model's own rank (importance
+    is judgement: many governments reacting to a result are many origins, yet
+    the result is the news), then more independent origins."""
+    return sorted(matters, key=lambda m: (not m.new_today, m.status != "contested", m.rank, -m.independent_origins))
 
 
 def compact_matter(matter: Matter, claims: dict[str, Claim], origins: dict[str, Origin]) -> str:

@@ -101,3 +101,16 @@ def test_the_model_sees_labelled_matters_not_report_texts(day):
     user = client.sent[0][1]["content"]
     assert '"label": "contested (denial)"' in user and "we fired no rocket that day" not in user
     assert user.index('"id": "M2"') < user.index('"id": "M1"')  # ranked
+
+
+def test_among_disputes_the_model_s_importance_outranks_the_number_of_origins():
+    """A day's main dispute (the model's rank 1, two camps) leads a dispute that many governments echo."""
+    claims = [claim(id=f"C{n}", report_id=f"r{n}") for n in range(1, 9)]
+    main = matter("M1", [("C1", "O1", "P1"), ("C2", "O2", "P2")], question="Who won the vote?")
+    echoed = matter("M2", [("C3", "O3", "P1"), ("C4", "O4", "P1"), ("C5", "O5", "P1"), ("C6", "O6", "P1"), ("C7", "O1", "P2"), ("C8", "O7", "P1")],
+                    question="Should the result be recognised?")
+    day = make_day(claims, [echoed.model_copy(update={"rank": 2}), main.model_copy(update={"rank": 1})],
+                   [origin(f"O{n}", f"Origin {n}", "camp a" if n % 2 else "camp b") for n in range(1, 8)])
+    ranked = rank(day.matters)
+    assert [m.status for m in ranked] == ["contested", "contested"] and ranked[1].independent_origins > ranked[0].independent_origins
+    assert [m.question for m in ranked] == ["Who won the vote?", "Should the result be recognised?"]
