@@ -76,6 +76,7 @@ class Collected:
     notes: list[Notice]
     jobs: list[str]
     states: list[Path] = field(default_factory=list)  # the saved jobs' files, dropped once the answers are cached
+    files: list[str] = field(default_factory=list)  # the jobs' input, output and error files at the provider
 
 
 class PrefetchedClient:
@@ -156,12 +157,20 @@ class BatchRunner:
             held = f"; the ids of the jobs submitted are saved in {self.state_dir}, so the same command resumes them" if jobs else ""
             raise BatchJobError(f"batch: {exc} (does the server offer the Files and Batches endpoints? without --batch, briefer asks live){held}") from exc
         notes = self._notes(finished, len(bodies), answers, failures)
-        return Collected(answers, notes, jobs, states)
+        files = [f for b in finished for f in (b.input_file_id, b.output_file_id, b.error_file_id) if f]
+        return Collected(answers, notes, jobs, states, files)
 
     def forget(self, collected: Collected) -> None:
-        """Drop the saved jobs this run used, once their answers are in the cache."""
+        """Drop the saved jobs this run used, once their answers are in the cache,
+        and delete their files at the provider (they count against its storage;
+        a file that cannot be deleted is left to expire there)."""
         for path in collected.states:
             path.unlink(missing_ok=True)
+        for file_id in collected.files:
+            try:
+                self.client.sdk.files.delete(file_id)
+            except Exception:  # noqa: BLE001 - tidying only: the day's answers are already cached
+                continue
 
     # -- the provider's endpoints -------------------------------------------
     def _chunks(self, lines: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str, bytes]]]:

@@ -89,6 +89,7 @@ def test_the_batch_path_gives_the_live_path_sitrep_without_live_extraction(repor
     assert batched.day.usage_by_stage["extraction"].batch_completion_tokens == live.day.usage_by_stage["extraction"].completion_tokens
     assert any(n.subject == "batch" and f"{live_extractions} of {live_extractions} extraction requests answered" in n.message for n in batched.day.notes)
     assert not list((tmp_path / "batch" / "batches").glob("*.state"))  # the job's id is dropped once its answers are cached
+    assert server.batches.file_ids == []  # and its input and output files are deleted at the provider
 
 
 def test_failed_and_expired_lines_are_asked_live_and_no_report_is_lost(reports, tmp_path):

@@ -7,7 +7,7 @@ A provider's Batch API, small but in its real shape:
 * ``POST /v1/batches`` (``input_file_id``, ``endpoint``, ``completion_window``)
   starts a job over a JSONL file of ``{"custom_id", "method", "url", "body"}``
   lines; ``GET /v1/batches/<id>`` shows its status and counts;
-  ``POST /v1/batches/<id>/cancel`` cancels it.
+  ``POST /v1/batches/<id>/cancel`` cancels it; ``DELETE /v1/files/<id>`` deletes a file.
 
 Each line's body goes to the server's own responder, as a chat request would,
 so a batch answers exactly what the interactive endpoint answers. Successful
@@ -82,6 +82,21 @@ class BatchDesk:
                 batch = self._batches.get(parts[2])
                 return (200, json.loads(json.dumps(batch))) if batch else (404, _error(f"No batch found with id '{parts[2]}'.", "not_found", "id"))
         return 404, _error(f"Invalid URL (GET {path})", "unknown_url")
+
+    def delete(self, path: str) -> tuple[int, Any]:
+        parts = path.strip("/").split("/")
+        if len(parts) == 3 and parts[1] == "files":
+            with self._lock:
+                found = self._files.pop(parts[2], None)
+            if found is None:
+                return 404, _error(f"No such File object: {parts[2]}", "not_found", "id")
+            return 200, {"id": parts[2], "object": "file", "deleted": True}
+        return 404, _error(f"Invalid URL (DELETE {path})", "unknown_url")
+
+    @property
+    def file_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._files)
 
     def post(self, path: str, headers: Mapping[str, str], raw: bytes) -> tuple[int, Any]:
         if path == "/v1/files":

@@ -387,6 +387,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             self._not_found()
 
+    def do_DELETE(self) -> None:
+        self._read_body()
+        owner = self.server.owner
+        if owner.batches.handles(self._path()):
+            self._send_desk(*owner.batches.delete(self._path()))
+        else:
+            self._not_found()
+
     def do_POST(self) -> None:
         arrived = time.monotonic()
         raw = self._read_body()
