@@ -16,7 +16,6 @@ joined by windows of a fixed size. Cost grows linearly with the claims.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,14 +26,9 @@ from .llm import AttemptLog, LLMClient, ModelCallError
 from .models import (
     BlockJoinDraft, Claim, Matter, Member, ModelAnswer, Notice, Origin, Position, ReconcileDraft, SourceRow, Usage,
 )
+from .join import WORD, Unions, apply_joins, join_problems, matter_signature, name_signature, windows
 from .prompting import PromptSet
 from .workers import worker_pool
-
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_STOPWORDS = frozenset(
-    "a an and are as at be by did do does for from has have how in into is it its of on or the their this to was were what when where which who whom whose why will with".split()
-)
-
 
 @dataclass(frozen=True)
 class ReconcileOptions:
@@ -60,11 +54,6 @@ class Reconciled:
     models: set[str] = field(default_factory=set)
     sources: Counter = field(default_factory=Counter)  # where the answers came from
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # blocks and windows run in threads
-
-
-def matter_signature(question: str) -> str:
-    """Content words of a matter question, sorted: similar questions sort together."""
-    return " ".join(sorted({w for w in _WORD.findall(question.casefold()) if w not in _STOPWORDS}))
 
 
 def compact_claim(claim: Claim) -> str:
@@ -144,20 +133,6 @@ def block_problems(draft: ReconcileDraft, claim_ids: list[str]) -> list[str]:
     missing = [cid for cid in claim_ids if cid not in placed]
     if missing:
         problems.append(f"claims left out (every claim must be in exactly one matter): {', '.join(missing)}")
-    return problems
-
-
-def join_problems(draft: BlockJoinDraft, matter_ids: set[str], position_ids: set[str], origin_ids: set[str]) -> list[str]:
-    problems: list[str] = []
-    for kind, groups, known in (("matter", draft.matters, matter_ids), ("position", draft.positions, position_ids), ("origin", draft.origins, origin_ids)):
-        seen: set[str] = set()
-        for group in groups:
-            for part in group.parts:
-                if part not in known:
-                    problems.append(f"{kind} {part!r} is not one of the {kind}s given")
-                elif part in seen:
-                    problems.append(f"{kind} {part} is in more than one group")
-                seen.add(part)
     return problems
 
 
@@ -262,10 +237,10 @@ class Reconciler:
         join never depends on where a window happened to end, and no prompt
         grows with the day."""
         size, overlap = self.options.join_matters, self.options.join_overlap
-        matter_windows = _windows(sorted(matters, key=lambda m: (matter_signature(m.question), m.id)), size, overlap)
-        origin_windows = _windows(sorted(origins, key=lambda o: (_name_signature(o.name), o.id)), size, overlap)
+        matter_windows = windows(sorted(matters, key=lambda m: (matter_signature(m.question), m.id)), size, overlap)
+        origin_windows = windows(sorted(origins, key=lambda o: (name_signature(o.name), o.id)), size, overlap)
         count = max(len(matter_windows), len(origin_windows))
-        unions = _Unions()
+        unions = Unions()
 
         def one(number: int) -> None:
             window = matter_windows[number] if number < len(matter_windows) else []
@@ -295,69 +270,7 @@ class Reconciler:
 
         with worker_pool(min(self.options.concurrency, count)) as pool:
             list(pool.map(one, range(count)))
-        return _apply_joins(matters, origins, unions)
-
-
-def _name_signature(name: str) -> str:
-    return " ".join(sorted(w for w in _WORD.findall(name.casefold()) if w not in _STOPWORDS))
-
-
-def _windows(items: list, size: int, overlap: int) -> list[list]:
-    """Windows of ``size`` items, each sharing ``overlap`` items with the next."""
-    if len(items) <= size:
-        return [items] if items else []
-    step = max(1, size - overlap)
-    return [items[i : i + size] for i in range(0, len(items) - overlap, step)]
-
-
-class _Unions:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-        self.why: dict[str, list[str]] = {}
-
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        while self.parent[item] != item:
-            self.parent[item] = self.parent[self.parent[item]]
-            item = self.parent[item]
-        return item
-
-    def join(self, a: str, b: str, why: str) -> None:
-        ra, rb = sorted((self.find(a), self.find(b)))
-        if ra != rb:
-            self.parent[rb] = ra
-            self.why.setdefault(ra, []).extend([why, *self.why.pop(rb, [])])
-
-
-def _apply_joins(matters: list[Matter], origins: list[Origin], unions: _Unions) -> tuple[list[Matter], list[Origin]]:
-    origin_root = {o.id: unions.find(f"o:{o.id}")[2:] for o in origins}
-    merged_origins: dict[str, Origin] = {}
-    for origin in origins:
-        root = origin_root[origin.id]
-        if root not in merged_origins:
-            merged_origins[root] = origin.model_copy(update={"id": root, "speakers": list(origin.speakers)})
-        else:
-            kept = merged_origins[root]
-            kept.speakers = list(dict.fromkeys([*kept.speakers, *origin.speakers]))
-            kept.camp = kept.camp or origin.camp
-            kept.why = f"{kept.why}; joined across blocks: {'; '.join(unions.why.get('o:' + root, []))}"
-    merged: dict[str, Matter] = {}
-    for matter in matters:
-        root = unions.find(f"m:{matter.id}")[2:]
-        # Positions are named "<matter>.<position>" across blocks; joined ones share a root.
-        positions = {f"{matter.id}.{p.id}": p for p in matter.positions}
-        members = [m.model_copy(update={"origin": origin_root[m.origin], "position": unions.find(f"p:{matter.id}.{m.position}")[2:]}) for m in matter.members]
-        renamed = [Position(id=unions.find(f"p:{pid}")[2:], text=p.text, frames=(unions.find(f"p:{matter.id}.{p.frames}")[2:] if p.frames else None)) for pid, p in positions.items()]
-        if root not in merged:
-            merged[root] = matter.model_copy(update={"id": root, "positions": [], "members": []})
-            if root != matter.id or unions.why.get("m:" + root):
-                merged[root].why = f"{matter.why}; joined across blocks: {'; '.join(unions.why.get('m:' + root, []))}"
-        target = merged[root]
-        known = {p.id for p in target.positions}
-        target.positions.extend(p for p in renamed if p.id not in known and not known.add(p.id))
-        target.members.extend(members)
-        target.rank = min(target.rank, matter.rank)
-    return list(merged.values()), list(merged_origins.values())
+        return apply_joins(matters, origins, unions)
 
 
 def _from_draft(draft: ReconcileDraft, block: list[Claim], prefix: str) -> tuple[list[Matter], list[Origin]]:
@@ -382,7 +295,7 @@ def _from_draft(draft: ReconcileDraft, block: list[Claim], prefix: str) -> tuple
 
 
 def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text.casefold()))
+    return " ".join(WORD.findall(text.casefold()))
 
 
 def fallback(block: list[Claim], prefix: str) -> tuple[list[Matter], list[Origin]]:
