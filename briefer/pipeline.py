@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Protocol, TypeVar
@@ -235,9 +237,10 @@ def _extract_all(
     batch: BatchRunner | None = None,
 ) -> tuple[dict[str, ReportBrief], list[str], set[str], T, int]:
     """Every report's brief, concurrently. ``meanwhile`` runs in this thread
-    once the first answer is in, when the workers are all waiting on the model
-    (run at the start, it would slow the first wave of requests). With a
-    ``batch`` runner, the misses' first requests go out as Batch jobs first."""
+    once the first wave of requests is on the wire, when the workers are all
+    waiting on the model (run at the start, it would slow that wave; run
+    later, the grounding of answers). With a ``batch`` runner, the misses'
+    first requests go out as Batch jobs first."""
     briefs: dict[str, ReportBrief] = {}
     failed: list[str] = []
     failed_attempts = 0
@@ -266,16 +269,18 @@ def _extract_all(
         except ExtractionFailed as exc:
             return report, None, False, exc
 
-    side_result: list[T] = []
     first = done + 1
     with worker_pool(request.concurrency + request.prep_threads) as pool:
-        # map() yields in input order, so notes and ids never depend on timing
         # Longest first: report length predicts latency, so the slowest requests
         # start first and the day does not wait on one long report at the end.
         misses.sort(key=lambda r: (-len(r.text), r.id))
-        for done, (report, brief, from_cache, error) in enumerate(pool.map(one, misses), start=first):
-            if not side_result:
-                side_result.append(meanwhile())
+        futures = [pool.submit(one, report) for report in misses]
+        if futures:
+            _first_wave_sent(futures, extractor.client, min(request.concurrency, len(futures)))
+        side_result = meanwhile()
+        # Results in input order, so notes and ids never depend on timing.
+        for done, future in enumerate(futures, start=first):
+            report, brief, from_cache, error = future.result()
             if error is not None:
                 reason = error.reason
                 if isinstance(error.__cause__, NoRecording):
@@ -291,11 +296,23 @@ def _extract_all(
                 cached.add(report.id)
             source = "cache" if from_cache else f"{brief.attempts} request{'s' if brief.attempts != 1 else ''}"
             progress.advance(done, len(reports), f"report {report.id}: {len(brief.claims)} claims, {len(brief.rejected)} rejected ({source})")
-    if not side_result:
-        side_result.append(meanwhile())
     if collected is not None:
         batch.forget(collected)  # every answer is in the cache now
-    return briefs, failed, cached, side_result[0], failed_attempts
+    return briefs, failed, cached, side_result, failed_attempts
+
+
+def _first_wave_sent(futures: list, client, wave: int, timeout_s: float = 2.0) -> None:
+    """Return once the first ``wave`` requests are on the wire (or an answer is
+    in): the workers then only wait, and work done in this thread meanwhile
+    delays nothing. A client that does not count its requests on the wire
+    (replay) is waited on until its first answer."""
+    on_the_wire = getattr(client, "on_the_wire", None)
+    if on_the_wire is None or on_the_wire() is None:
+        wait(futures, timeout=timeout_s, return_when=FIRST_COMPLETED)
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and on_the_wire() < wave and not any(f.done() for f in futures[:wave]):
+        time.sleep(0.005)
 
 
 def _numbered_claims(briefs: list[ReportBrief]) -> list[Claim]:

@@ -200,3 +200,19 @@ def test_the_longest_reports_are_asked_first(tmp_path):
         run_daily(DailyRequest(date=DAY, reports_dir=folder, concurrency=1), *stages(LLMClient(settings), tmp_path / "cache"))
         asked = [b["messages"][1]["content"].split("\n", 1)[0] for b in server.requests if is_extraction(b)]
     assert asked == [f"Report id: {rid}" for rid in ("003", "001", "002", "000", "004")]
+
+
+def test_work_meanwhile_starts_once_the_first_wave_is_on_the_wire_not_after_an_answer():
+    """The main thread's own work (finding wire copies) runs while every worker waits on the model."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from briefer.models import ReportDraft
+    from briefer.pipeline import _first_wave_sent
+
+    with OpenAICompatibleServer(FixedLatencyResponder(0.5, answer), model_name="slow") as server:
+        client = LLMClient(ModelSettings(model="m", api_key="k", base_url=server.base_url, timeout_s=5, max_in_flight=4))
+        with ThreadPoolExecutor(6) as pool:
+            futures = [pool.submit(client.complete, [{"role": "user", "content": f"[S1] Item {n}."}], ReportDraft) for n in range(6)]
+            _first_wave_sent(futures, client, 4)
+            assert client.on_the_wire() == 4 and not any(f.done() for f in futures)
+            assert all(f.result().parsed for f in futures)
