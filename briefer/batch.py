@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import write_atomically
+from .cache import cache_key
 from .llm import AttemptLog, Completion, LLMClient, MalformedResponse, ModelCallError
 from .models import Notice, Report, ReportDraft
 
@@ -53,7 +54,7 @@ class BatchOptions:
 
 def body_key(body: dict[str, Any]) -> str:
     """One request's identity: its body, as canonical JSON."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    return cache_key("batch request", json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
 def custom_id(key: str) -> str:

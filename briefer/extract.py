@@ -25,7 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .asking import AnswerRejected, ask, system_message
 from .cache import AnswerCache, cache_key
-from .ground import QuoteNotFound, normalise
+from .ground import QuoteNotFound, TermFinder
 from .llm import AttemptLog, LLMClient, ModelCallError, Truncated
 from .models import ActorTerm, Claim, ClaimDraft, Figure, ModelAnswer, RejectedClaim, Report, ReportBrief, ReportDraft
 from .prompting import PromptSet
@@ -209,7 +209,7 @@ def build_brief(report: Report, drafts: list[ReportDraft], *, model: str, attemp
     rejected: list[RejectedClaim] = []
     terms: dict[tuple[str, str], ActorTerm] = {}
     seen: set[tuple[int, int, str]] = set()
-    uses = _TermFinder(report.text)
+    uses = TermFinder(report.text)
     for draft in drafts:
         for term in draft.terms:
             if uses(term.term):  # a term the report does not use is not its framing
@@ -244,24 +244,6 @@ def build_brief(report: Report, drafts: list[ReportDraft], *, model: str, attemp
         reasks=reasks,
         usage=usage,
     )
-
-
-class _TermFinder:
-    """Whether a report uses a term: verbatim, else after normalising quote
-    marks and spaces. The whole text is normalised only for a term not found
-    verbatim, and once: it is the slow part, and most terms are verbatim."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._flat: str | None = None
-
-    def __call__(self, term: str) -> bool:
-        needle = normalise(term)
-        if not needle or needle in self.text:
-            return bool(needle)
-        if self._flat is None:
-            self._flat = normalise(self.text)
-        return needle in self._flat
 
 
 def _publication_date(report: Report, draft: ReportDraft) -> tuple[dt.date | None, str, str]:

@@ -74,6 +74,20 @@ def locate(quote: str, report: NormalisedText) -> Span:
     return Span(report.offsets[at], report.offsets[at + len(needle) - 1] + 1)
 
 
-def contains(term: str, report: NormalisedText) -> bool:
-    needle = normalise(term)
-    return bool(needle) and needle in report.text
+class TermFinder:
+    """Whether a report uses a term (for short terms, no minimum length):
+    verbatim, else after normalising quote marks and spaces. The whole text is
+    normalised only for a term not found verbatim, and once: it is the slow
+    part, and most terms are verbatim."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._flat: str | None = None
+
+    def __call__(self, term: str) -> bool:
+        needle = normalise(term)
+        if not needle or needle in self.text:
+            return bool(needle)
+        if self._flat is None:
+            self._flat = normalise(self.text)
+        return needle in self._flat

@@ -112,15 +112,17 @@ def test_failed_and_expired_lines_are_asked_live_and_no_report_is_lost(reports, 
         client = client_for(server)
         day_run = run(client, reports, tmp_path / "cache", batch=runner(client, tmp_path / "cache"))
         lines = len(server.batches.lines)
+        # Lines go in the order of their request keys, so which of the two failing reports ran before the expiry depends on the keys.
+        failed = sum(("district 1 " in b["messages"][-1]["content"] or "district 2 " in b["messages"][-1]["content"]) for b in server.batches.lines)
         status = server.batches.batch(server.batches.batch_ids[0])["status"]
         live = extraction_requests(server)
     assert status == "expired" and lines == 10
     assert day_run.failed_reports == [] and len(day_run.day.sources) == 12
     note = next(n for n in day_run.day.notes if n.subject == "batch")
-    # 14 requests (report 5 in 3 parts): 10 ran before the job expired, 2 of them failed; all 6 others went live.
-    assert note.severity == "warning" and note.message.startswith("8 of 14 extraction requests answered")
-    assert "the other 6 were asked live (Simulated HTTP 500 from the test server ×2, batch_expired ×4)" in note.message
-    assert live == 6
+    # 14 requests (report 5 in 3 parts): 10 ran before the job expired, `failed` of them failed; all others went live.
+    assert 1 <= failed <= 2 and note.severity == "warning" and note.message.startswith(f"{10 - failed} of 14 extraction requests answered")
+    assert f"the other {4 + failed} were asked live (Simulated HTTP 500 from the test server ×{failed}, batch_expired ×4)" in note.message
+    assert live == 6  # the 4 + failed asked live, plus one retry for each failing report that first met its 500 live
 
 
 def test_a_job_the_server_cannot_take_is_one_line_naming_the_batch(reports, tmp_path):
@@ -243,3 +245,22 @@ def test_a_saved_job_the_provider_has_forgotten_is_sent_again(tmp_path):
         again = runner(client, tmp_path).collect({body_key(body): body}, Notes())
     assert len(again.answers) == 1 and again.jobs != first.jobs
     assert any("unknown to the provider; its requests are sent again" in n for n in notes)
+
+
+def test_the_cli_names_a_server_without_batch_endpoints_in_one_line_and_cache_clear_says_jobs_are_dropped(reports, tmp_path):
+    from click.testing import CliRunner
+
+    from briefer.cli import cli
+
+    cache = tmp_path / "cache"
+    with OpenAICompatibleServer(FixedLatencyResponder(0.0, synthetic_model.answer), model_name="fixed") as server:
+        server.batches.handles = lambda path: False  # no Files or Batches endpoints: 404
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k", "BRIEFER_CONFIG": None}
+        result = CliRunner().invoke(cli, ["daily", "--date", "2024-12-07", "--reports", str(reports), "--batch", "--cache-dir", str(cache)], env=env)
+    assert result.exit_code == 5 and "without --batch, briefer asks live" in result.output and "Traceback" not in result.output
+    (cache / "batches").mkdir(parents=True)
+    (cache / "batches" / "x.state").write_text('{"job": "batch_x", "model": "m", "endpoint": "e", "ids": []}')
+    shown = CliRunner().invoke(cli, ["cache", "--cache-dir", str(cache)], env={"BRIEFER_CONFIG": None})
+    assert "1 batch job submitted and not yet collected" in shown.output
+    cleared = CliRunner().invoke(cli, ["cache", "--clear", "--cache-dir", str(cache)], env={"BRIEFER_CONFIG": None})
+    assert "1 saved batch job id dropped (the jobs keep running at the provider" in cleared.output and not cache.exists()

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from briefer.ground import MIN_QUOTE_CHARS, NormalisedText, QuoteNotFound, contains, locate, normalise
+from briefer.ground import MIN_QUOTE_CHARS, NormalisedText, QuoteNotFound, TermFinder, locate, normalise
 
 TEXT = "The army said “our forces  repositioned\nin Daraa” on Saturday.\n\nSOHR disagreed."
 
@@ -33,9 +33,10 @@ def test_matching_is_case_sensitive():
         locate("THE ARMY SAID", NormalisedText.of(TEXT))
 
 
-def test_contains_for_short_terms():
-    assert contains("SOHR", NormalisedText.of(TEXT))
-    assert not contains("", NormalisedText.of(TEXT))
+def test_terms_are_found_verbatim_or_after_normalising_and_short_ones_too():
+    uses = TermFinder("The \u201crebels\u201d  entered   the city, SOHR said.")
+    assert uses("SOHR") and uses('"rebels" entered the city')  # quote marks and spaces normalised
+    assert not uses("") and not uses("insurgents")
 
 
 @settings(deadline=None)
